@@ -1,0 +1,12 @@
+"""Physical constants and unit conversions (CGS) used throughout the package.
+
+Values from astropy.constants (CODATA 2018) and the IAU parsec, frozen here as floats
+so numba kernels can use them.
+"""
+
+C_CM_S = 2.99792458e10            # speed of light [cm/s]
+KPC_CM = 3.0856775814913673e21    # kiloparsec [cm]
+GYR_S = 3.15576e16                # gigayear (Julian) [s]
+MB_CM2 = 1.0e-27                  # millibarn [cm^2]
+M_P_EV = 938.27208816e6           # proton rest energy [eV]
+GEV_EV = 1.0e9                    # GeV [eV]

@@ -1,0 +1,103 @@
+"""Radial finite-volume grid and time-step schedule of the transport solver."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RadialGrid:
+    """Spherical finite-volume cells; all radii in kpc.
+
+    faces: N + 1 face radii, faces[0] = 0 (the centre), faces[-1] = r_out.
+    centers: N cell centres (midpoints) where the solution j is reported.
+    """
+    faces: np.ndarray
+    centers: np.ndarray
+
+    @property
+    def volumes_kpc3(self) -> np.ndarray:
+        """Cell volumes divided by 4 pi, (r_hi^3 - r_lo^3) / 3 [kpc^3]."""
+        return (self.faces[1:] ** 3 - self.faces[:-1] ** 3) / 3.0
+
+    @property
+    def size(self) -> int:
+        return self.centers.size
+
+
+def radial_grid(r_min_kpc, r_out_kpc, cells_per_decade, anchors_kpc=()) -> RadialGrid:
+    """Log-graded grid: a central cell [0, r_min], then log-spaced cells up to r_out.
+
+    Every radius in ``anchors_kpc`` inside (r_min, r_out) is a cell face, so sharp features
+    (the edge of the source sphere r_Q, the gas cut at R_max) fall on faces. Between
+    anchors the cells are log-spaced with at least ``cells_per_decade`` per decade.
+    """
+    knots = sorted({r_min_kpc, r_out_kpc, *(a for a in anchors_kpc if r_min_kpc < a < r_out_kpc)})
+    faces = [0.0, knots[0]]
+    for a, b in zip(knots[:-1], knots[1:]):
+        n = max(1, math.ceil(cells_per_decade * math.log10(b / a) - 1e-9))
+        faces.extend(np.geomspace(a, b, n + 1)[1:])
+    faces = np.asarray(faces)
+    for a in knots:      # make anchors exact despite geomspace rounding
+        faces[np.argmin(np.abs(faces - a))] = a
+    return RadialGrid(faces=faces, centers=0.5 * (faces[1:] + faces[:-1]))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Steps of constant size inside one interval of the schedule.
+
+    theta = 1 is backward Euler, theta = 0.5 Crank-Nicolson. ``ends_at_output`` marks an
+    interval whose end is a snapshot time (or t_end).
+    """
+    t0_gyr: float
+    dt_gyr: float
+    n_steps: int
+    theta: float
+    ends_at_output: bool
+
+    @property
+    def t1_gyr(self) -> float:
+        return self.t0_gyr + self.n_steps * self.dt_gyr
+
+
+def time_schedule(t_end_gyr, dt_max_gyr, kinks_gyr=(), snapshots_gyr=(), startup_steps=4):
+    """Time steps from 0 to t_end as a list of :class:`Segment`.
+
+    Steps land exactly on the history kinks (h(t) is linear between them, so the
+    trapezoidal source term is exact), on every snapshot and on t_end. The first
+    Crank-Nicolson step is replaced by ``startup_steps`` backward-Euler sub-steps
+    (Rannacher start-up) to damp the stiff modes excited by switching the source on.
+    """
+    outputs = {float(t) for t in snapshots_gyr if 0.0 < t <= t_end_gyr} | {float(t_end_gyr)}
+    breaks = sorted({0.0, *outputs, *(k for k in kinks_gyr if 0.0 < k < t_end_gyr)})
+    segments = []
+    for a, b in zip(breaks[:-1], breaks[1:]):
+        n = max(1, math.ceil((b - a) / dt_max_gyr - 1e-9))
+        dt = (b - a) / n
+        if a == 0.0 and startup_steps > 0:
+            segments.append(Segment(0.0, dt / startup_steps, startup_steps, 1.0, n == 1 and b in outputs))
+            if n > 1:
+                segments.append(Segment(dt, dt, n - 1, 0.5, b in outputs))
+        else:
+            segments.append(Segment(a, dt, n, 0.5, b in outputs))
+    return segments
+
+
+def loglog_interp(x_grid, values, x, axis=-1) -> np.ndarray:
+    """``values`` sampled at ascending ``x_grid`` along ``axis``, evaluated at the scalar x.
+
+    Linear in (ln x, ln value) between the two neighbouring samples (exact for power laws,
+    accurate in steep diffusion fronts); linear in ln x where a neighbour is not positive.
+    Clamps to the end intervals (extrapolates linearly in logs) outside the grid.
+    """
+    xs = np.log(x_grid)
+    k = int(np.clip(np.searchsorted(xs, np.log(x)), 1, xs.size - 1))
+    w = (np.log(x) - xs[k - 1]) / (xs[k] - xs[k - 1])
+    lo = np.take(values, k - 1, axis=axis)
+    hi = np.take(values, k, axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        loglog = lo * (hi / lo) ** w
+    return np.where((lo > 0) & (hi > 0), loglog, (1.0 - w) * lo + w * hi)

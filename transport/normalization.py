@@ -1,0 +1,87 @@
+"""Observed cosmic-ray flux at the Sun and the normalisation of the corona source.
+
+[C, Sec. III]: the source amplitude Q0 is chosen so that the model proton flux at the Sun,
+(c/4pi) j(E, r_sun), never exceeds the observed flux at any grid energy and touches it at
+one (PHYSICS.md section 2). Reference: Gaisser's H3a (Astropart. Phys. 35, 801 (2012)),
+taken from the `crflux` package rather than re-typed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .data import load_table
+
+#: crflux gives GeV^-1 m^-2 s^-1 sr^-1 for E in GeV; ours is eV^-1 cm^-2 s^-1 sr^-1.
+_PER_GEV_M2_TO_PER_EV_CM2 = 1e-9 * 1e-4
+
+#: Shipped all-particle measurements (total energy per particle), for plots.
+KASCADE_FILES = {
+    "KASCADE 2005 (SIBYLL 2.1)": "cosmic_rays/kascade_2005_sibyll21_allparticle.txt",
+    "KASCADE-Grande (SIBYLL 2.1)": "cosmic_rays/kascade_grande_sibyll21_allparticle.txt",
+}
+
+
+@lru_cache(maxsize=None)
+def _h3a():
+    from crflux.models import HillasGaisser2012
+    return HillasGaisser2012("H3a")
+
+
+def reference_flux(E_eV, reference: str = "H3a_all") -> np.ndarray:
+    """Observed cosmic-ray intensity [cm^-2 s^-1 sr^-1 eV^-1] at total energy per particle E.
+
+    "H3a_all": all-particle H3a (five mass groups, three populations); "H3a_protons": its
+    proton component. Gaisser 2012, Astropart. Phys. 35, 801, eq. 3 and Table 1.
+    """
+    E_gev = np.asarray(E_eV, dtype=float) / 1e9
+    model = _h3a()
+    if reference == "H3a_all":
+        flux = model.total_flux(E_gev)
+    elif reference == "H3a_protons":
+        flux = model.nucleus_flux(14, E_gev)
+    else:
+        raise ValueError(f"unknown reference flux {reference!r}")
+    return np.asarray(flux, dtype=float) * _PER_GEV_M2_TO_PER_EV_CM2
+
+
+def kascade_points():
+    """KASCADE and KASCADE-Grande all-particle points: {label: (E_eV, flux, err_lo, err_hi)},
+    flux and errors (statistical and systematic in quadrature) in cm^-2 s^-1 sr^-1 eV^-1."""
+    points = {}
+    for label, path in KASCADE_FILES.items():
+        E, flux, st_lo, st_hi, sy_lo, sy_hi = load_table(path, ncols=6).T[:6]
+        k = _PER_GEV_M2_TO_PER_EV_CM2
+        points[label] = (E * 1e9, flux * k, np.hypot(st_lo, sy_lo) * k, np.hypot(st_hi, sy_hi) * k)
+    return points
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Result of scaling the source to the observed flux.
+
+    factor: Q0 [cm^-3 s^-1 eV^-1] (the model was solved with Q0 = 1);
+    E_touch_eV: grid energy where the scaled model flux equals the observed one.
+    """
+    factor: float
+    E_touch_eV: float
+    reference: str
+
+
+def touch_normalization(E_eV, model_flux, observed_flux, reference="") -> Normalization:
+    """Largest factor with factor * model_flux <= observed_flux at every energy.
+
+    model_flux, observed_flux: arrays over the same energies (any common units).
+    """
+    model_flux = np.asarray(model_flux, dtype=float)
+    observed_flux = np.asarray(observed_flux, dtype=float)
+    usable = model_flux > 0
+    if not np.any(usable):
+        raise ValueError("model flux at the Sun is zero at every energy: cannot normalise")
+    ratio = np.full(model_flux.shape, np.inf)
+    ratio[usable] = observed_flux[usable] / model_flux[usable]
+    k = int(np.argmin(ratio))
+    return Normalization(factor=float(ratio[k]), E_touch_eV=float(np.asarray(E_eV)[k]),
+                         reference=reference)

@@ -1,0 +1,156 @@
+"""The configuration schema: every key, its type, allowed range and meaning.
+
+Default values live in ``inputs/default.toml``; this module says what is allowed and checks
+the combinations of keys that single-key ranges cannot (grid resolution of r_Q, history end
+time, ...). Equation references: [C] = seed 004 (corona), PHYSICS.md sections 1-2.
+"""
+from __future__ import annotations
+
+import math
+
+from .config import AUTO, Choice, Int, Real, Reals
+from .constants import M_P_EV
+from .errors import ConfigError
+
+#: End of the seed's injection history [C, eq. 5]: h(t) reaches 0 at t = 12 Gyr.
+SEED_HISTORY_END_GYR = 12.0
+#: Grid cells near r_Q may be at most this fraction of r_Q wide.
+MAX_RELATIVE_CELL_WIDTH = 0.25
+#: Minimum number of cells inside the source sphere r < r_Q.
+MIN_CELLS_INSIDE_RQ = 8
+
+SCHEMA = {
+    "observer": {
+        "r_sun_kpc": Real("Galactocentric distance of the Sun [kpc]; where the CR flux is "
+                          "normalised and where sky maps are seen from", lo=0, hi=1e3, lo_open=True),
+    },
+    "gas": {
+        "profile": Choice('corona gas density: "max_beta" = pointwise maximum of the inner and '
+                          'outer beta profiles [C, eq. 1-3]; "beta" = the single profile named '
+                          'by gas.single; "uniform" = gas.uniform_n_cm3 everywhere inside '
+                          'gas.R_max_kpc; "none" = no gas, no pp losses',
+                          "max_beta", "beta", "uniform", "none"),
+        "single": Choice('which beta profile gas.profile = "beta" uses', "outer", "inner"),
+        "inner_n0_cm3": Real("central density of the inner (simulation-fit) beta profile "
+                             "[cm^-3], [C, eq. 2]", lo=0, hi=1e4),
+        "inner_beta": Real("beta of the inner profile [C, eq. 2]", lo=0, hi=10, lo_open=True),
+        "outer_n0_cm3": Real("central density of the outer (observational best-fit) beta "
+                             "profile [cm^-3], [C, eq. 3]", lo=0, hi=1e4),
+        "outer_beta": Real("beta of the outer profile [C, eq. 3]", lo=0, hi=10, lo_open=True),
+        "rc_kpc": Real("core radius of both beta profiles [kpc], [C, eq. 1]",
+                       lo=0, hi=1e3, lo_open=True),
+        "R_max_kpc": Real("gas density is zero beyond this radius [kpc]", lo=0, hi=1e5, lo_open=True),
+        "uniform_n_cm3": Real('density of gas.profile = "uniform" [cm^-3]', lo=0, hi=1e4),
+    },
+    "hadronic": {
+        "sigma_inel": Choice('inelastic pp cross-section: "kafexhiu2014" = Kafexhiu et al. 2014, '
+                             'PRD 90, 123014, eq. 1; "constant" = hadronic.sigma_const_mb',
+                             "kafexhiu2014", "constant"),
+        "sigma_const_mb": Real('cross-section used when hadronic.sigma_inel = "constant" [mb]',
+                               lo=0, hi=1e3),
+    },
+    "diffusion": {
+        "D0_cm2_s": Real("diffusion coefficient at 1 GeV [cm^2/s], D = D0 (E/1 GeV)^delta "
+                         "[C, eq. 4]", lo=0, hi=1e36, lo_open=True),
+        "delta": Real("energy index of D (1/3 = Kolmogorov)", lo=0, hi=1.5),
+        "radial_profile": Choice('radial dependence of D: "constant", or "power_law" = '
+                                 '(1 + r/diffusion.r_D_kpc)^diffusion.radial_index',
+                                 "constant", "power_law"),
+        "r_D_kpc": Real('scale radius of the "power_law" radial profile [kpc]',
+                        lo=0, hi=1e5, lo_open=True),
+        "radial_index": Real('index of the "power_law" radial profile', lo=-3, hi=3),
+    },
+    "source": {
+        "alpha": Real("injection spectral index, Q ~ (E/1 GeV)^-alpha exp(-E/E_cut) "
+                      "[C, eq. 5]", lo=0, hi=5, lo_open=True),
+        "E_cut_eV": Real("exponential cut-off energy of the injection (total energy) [eV] "
+                         "(the seed's E_max)", lo=1e9, hi=1e21, lo_open=True),
+        "r_Q_kpc": Real("radius of the uniform source sphere [kpc]", lo=0, hi=1e4, lo_open=True),
+        "history": Choice('injection history h(t): "seed" = [C, eq. 5] (valid to 12 Gyr); '
+                          '"constant" = 1', "seed", "constant"),
+    },
+    "grid": {
+        "E_min_eV": Real("lowest proton total energy of the grid [eV]", lo=M_P_EV, hi=1e21, lo_open=True),
+        "E_max_eV": Real('highest proton total energy [eV]; "auto" = 30 source.E_cut_eV',
+                         lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
+        "E_per_decade": Int("energy grid points per decade (log-spaced)", lo=1, hi=200),
+        "r_min_kpc": Real("radius of the innermost cell [0, r_min] [kpc]", lo=0, hi=100, lo_open=True),
+        "r_out_kpc": Real("outer boundary, j = 0 there [kpc]; far beyond 250 kpc so results "
+                          "do not depend on it", lo=1, hi=1e6),
+        "cells_per_decade": Int("radial cells per decade of the log-graded grid", lo=2, hi=1000),
+    },
+    "time": {
+        "t_end_gyr": Real("present day, time since the Galaxy's start [Gyr]", lo=0, hi=100, lo_open=True),
+        "dt_max_gyr": Real("largest time step [Gyr]; steps also land on history kinks and "
+                           "snapshots", lo=0, hi=1, lo_open=True),
+        "startup_steps": Int("backward-Euler sub-steps replacing the first Crank-Nicolson step "
+                             "(Rannacher start-up)", lo=0, hi=100),
+        "snapshots_gyr": Reals("extra output times [Gyr] (each in (0, t_end])", lo=0, lo_open=True),
+    },
+    "normalization": {
+        "mode": Choice('"observed_flux" = scale the source so (c/4pi) j at observer.r_sun_kpc '
+                       'touches the reference flux from below; "rate" = no rescaling, '
+                       'Q = normalization.Q0_cm3_s_eV (E/1 GeV)^-alpha exp(-E/E_cut) h(t) '
+                       'Theta(r_Q - r)', "observed_flux", "rate"),
+        "reference": Choice('observed flux for "observed_flux": "H3a_all" = Gaisser 2012 H3a '
+                            'all-particle, "H3a_protons" = its proton component (via crflux)',
+                            "H3a_all", "H3a_protons"),
+        "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
+                            lo=0, hi=1e300, lo_open=True),
+    },
+}
+
+
+def energy_grid_size(E_min_eV: float, E_max_eV: float, per_decade: int) -> int:
+    """Number of log-spaced grid energies from E_min to E_max (both included)."""
+    return max(2, math.ceil(per_decade * math.log10(E_max_eV / E_min_eV) - 1e-9) + 1)
+
+
+def resolve_and_check(cfg: dict) -> None:
+    """Resolve "auto" values in place and check combinations of keys."""
+    grid, source, time = cfg["grid"], cfg["source"], cfg["time"]
+    if grid["E_max_eV"] == AUTO:
+        grid["E_max_eV"] = min(30.0 * source["E_cut_eV"], 1e21)
+    if grid["E_min_eV"] >= grid["E_max_eV"]:
+        raise ConfigError(
+            f"grid.E_min_eV = {grid['E_min_eV']:g} must be below grid.E_max_eV = "
+            f"{grid['E_max_eV']:g}")
+
+    r_min, r_out, r_Q = grid["r_min_kpc"], grid["r_out_kpc"], source["r_Q_kpc"]
+    if r_out <= 10 * r_min:
+        raise ConfigError(f"grid.r_out_kpc = {r_out:g} must exceed 10 grid.r_min_kpc = {10 * r_min:g}")
+    if not r_min < r_Q < r_out:
+        raise ConfigError(
+            f"source.r_Q_kpc = {r_Q:g} must lie between grid.r_min_kpc = {r_min:g} and "
+            f"grid.r_out_kpc = {r_out:g}")
+    r_sun = cfg["observer"]["r_sun_kpc"]
+    if not r_min < r_sun < r_out:
+        raise ConfigError(
+            f"observer.r_sun_kpc = {r_sun:g} must lie between grid.r_min_kpc = {r_min:g} and "
+            f"grid.r_out_kpc = {r_out:g}")
+    cpd = grid["cells_per_decade"]
+    width = 10 ** (1.0 / cpd) - 1.0
+    if width > MAX_RELATIVE_CELL_WIDTH:
+        need = math.ceil(1.0 / math.log10(1.0 + MAX_RELATIVE_CELL_WIDTH))
+        raise ConfigError(
+            f"grid.cells_per_decade = {cpd} is too coarse to resolve source.r_Q_kpc = {r_Q:g}: "
+            f"cells are {100 * width:.0f}% of r wide, at most {100 * MAX_RELATIVE_CELL_WIDTH:.0f}% "
+            f"allowed (cells_per_decade >= {need})")
+    inside = 1 + math.ceil(cpd * math.log10(r_Q / r_min) - 1e-9)
+    if inside < MIN_CELLS_INSIDE_RQ:
+        raise ConfigError(
+            f"source.r_Q_kpc = {r_Q:g} is resolved by only {inside} cells with grid.r_min_kpc = "
+            f"{r_min:g} and grid.cells_per_decade = {cpd}; at least {MIN_CELLS_INSIDE_RQ} needed "
+            "(lower grid.r_min_kpc or raise grid.cells_per_decade)")
+
+    t_end = time["t_end_gyr"]
+    if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
+        raise ConfigError(
+            f"time.t_end_gyr = {t_end:g} is beyond the seed injection history, which ends at "
+            f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
+            'source.history = "constant"')
+    late = [t for t in time["snapshots_gyr"] if t > t_end]
+    if late:
+        raise ConfigError(
+            f"time.snapshots_gyr = {time['snapshots_gyr']} has times after time.t_end_gyr = "
+            f"{t_end:g}: each snapshot must be in (0, t_end]")
