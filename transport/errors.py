@@ -14,3 +14,9 @@ class ConfigError(CoronaError, ValueError):
 
 class DataFileError(CoronaError, FileNotFoundError):
     """A data file the calculation needs is missing or unreadable; the message names it."""
+
+
+class ArgumentError(CoronaError, ValueError):
+    """An argument of a library function is not allowed (unknown name, energy outside the
+    tables, negative density, wrong shape); the message names the argument, the value given
+    and what is allowed."""
