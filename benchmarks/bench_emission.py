@@ -11,7 +11,9 @@ isotropic directions (corona), or R uniform in [0, 30] kpc and z uniform in [-1,
 calling ``emission_kernels.spherical_q`` / ``axisymmetric_q`` (the calling convention other
 kernels use), on one thread and on all threads; the baselines evaluate the same interpolation
 (linear in ln r resp. (R, z) of ln q) with numpy.interp and scipy's RegularGridInterpolator.
-Prints points per second and writes JSON with the ratios and the agreement.
+Also times ``spherical_q_spectrum`` (every table energy at a point, one radial lookup), the
+form line-of-sight integrals use. Prints points per second and writes JSON with the ratios
+and the agreement.
 """
 from __future__ import annotations
 
@@ -57,6 +59,15 @@ def axisymmetric_parallel(R, R_hint, R_lookup, zn, z_hint, z_lookup, q, ln_q, mi
     for k in prange(x.size):
         out[k] = ek.axisymmetric_q(R, R_hint, R_lookup, zn, z_hint, z_lookup, q, ln_q, mirror,
                                    iE, x[k], y[k], z[k])
+
+
+@njit(cache=True)
+def spherical_spectra(ln_r, r_hint, r_lookup, q, ln_q, x, y, z, out_row, total):
+    """All table energies at every point (one radial lookup per point), summed per energy."""
+    for k in range(x.size):
+        ek.spherical_q_spectrum(ln_r, r_hint, r_lookup, q, ln_q, x[k], y[k], z[k], out_row)
+        for m in range(out_row.size):
+            total[m] += out_row[m]
 
 
 def spherical_numpy(em, iE, x, y, z):
@@ -155,6 +166,20 @@ def main():
                   f"numba 1 thread is {t_ref / t_one:5.1f}x faster; max rel. diff {worst:.1e}")
             del ref
         results[name] = entry
+
+    m = min(n, 1_000_000)
+    row, total = np.empty(corona.E_eV.size), np.zeros(corona.E_eV.size)
+    spherical_spectra(*corona.kernel_tables, xs[:10], ys[:10], zs[:10], row, total)
+    numba.set_num_threads(1)
+    t_spec = best_of(lambda: spherical_spectra(*corona.kernel_tables, xs[:m], ys[:m], zs[:m], row, total),
+                     args.repeat)
+    numba.set_num_threads(threads_all)
+    values = m * corona.E_eV.size
+    results["spherical (corona), all energies per point"] = {
+        "points": m, "energies": int(corona.E_eV.size), "wall_s": t_spec,
+        "points_per_s": m / t_spec, "values_per_s": values / t_spec}
+    print(f"spherical_q_spectrum, {corona.E_eV.size} energies at {m:.0e} points, 1 thread: "
+          f"{t_spec:.3f} s  {values / t_spec / 1e6:.1f} M values/s")
 
     record = {"benchmark": "emission", "code_version": code_version(),
               "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),

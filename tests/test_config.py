@@ -116,6 +116,12 @@ def test_photon_only_yields_with_photon_tables():
     assert transport.emission_energy_grid(cfg)[[0, -1]].tolist() == [1e11, 1e17]
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "runs").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_run_configs_load(path):
+    assert transport.load_config(path)
+
+
 def test_constant_history_may_run_past_12_gyr():
     assert transport.load_config({"source.history": "constant", "time.t_end_gyr": 13.0})
 

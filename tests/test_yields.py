@@ -139,18 +139,6 @@ def test_kelner_direct_muon_neutrinos_carry_pion_decay_share():
 
 
 # --------------------------------------------------------------------------- cross-sections
-def test_sigma_inel_of_the_yield_models():
-    # AAfrag's own sigma from baryon-number conservation of its nucleon tables agrees with
-    # Kafexhiu 2014 eq. 1 within 3.5 % from 0.2 TeV to 1 EeV (both describe the same data);
-    # Kamae 2006 eq. 1-4 within 4 % from 3 GeV to 0.5 PeV. The values quoted by PHYSICS.md:
-    E = np.geomspace(2e11, 1e18, 30)
-    assert np.allclose(yields.sigma_inel_aafrag_mb(E), sigma_inel_kafexhiu2014_mb(E), rtol=0.035)
-    E = np.geomspace(3e9, 5e14, 30)
-    assert np.allclose(yields.sigma_inel_kamae2006_mb(E), sigma_inel_kafexhiu2014_mb(E), rtol=0.04)
-    assert sigma_inel_kafexhiu2014_mb(1e14) == pytest.approx(48.0, abs=0.5)
-    assert sigma_inel_kafexhiu2014_mb(1e16) == pytest.approx(68.4, abs=0.5)
-
-
 @pytest.mark.parametrize("E_p_eV", [1.5e9, 2.0e9, 3.0e9])
 def test_kinetic_energy_conversion_at_low_energy(E_p_eV):
     # Kafexhiu 2014 and Kamae 2006 take kinetic energy T_p = E_p - m_p c^2: at a few GeV a

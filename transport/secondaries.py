@@ -113,43 +113,54 @@ def pp_emissivity(E_p_eV, j_p, n_gas_cm3, E_eV, particle="gamma", model="aafrag"
             f"j_p is non-zero up to E_p_eV = {E_p[beyond][-1]:.4g}, beyond the highest primary "
             f"energy of model = {model!r} ({spec.primary_max_eV:.4g} eV): cut the spectrum there "
             "(j_p = 0 above it) or use a model that covers it")
+    shape = np.shape(E_eV) + j.shape[1:]
+    E_p, j = E_p[~beyond], j[~beyond]
+    if E_p.size < 2:                                  # the whole (zero) spectrum is beyond
+        return np.zeros(shape)
     weights = channel_weights(particle, neutrino)
-    matrix = sum(w * _weighted_matrix(model, ch, E_p[~beyond], E.ravel(), hadronic)
+    matrix = sum(w * _weighted_matrix(model, ch, E_p, E, hadronic)
                  for ch, w in weights.items() if w != 0.0)
-    j_nodes = _interp_to_nodes(E_p[~beyond], j[~beyond], model)
-    q = C_CM_S * hadronic["nuclear_enhancement"] * (matrix @ j_nodes) * n
-    return q.reshape(np.shape(E_eV) + j.shape[1:])
+    enhancement = hadronic.get("nuclear_enhancement", 1.0)
+    q = C_CM_S * enhancement * (matrix @ _interp_to_nodes(E_p, j, model)) * n
+    return q.reshape(shape)
 
 
 # --------------------------------------------------------------------------- checks
+def _as_floats(name, value):
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name} = {value!r} is not allowed: expected numbers") from None
+
+
 def _check_spectrum(E_p_eV, j_p, n_gas_cm3):
-    E_p = np.asarray(E_p_eV, dtype=float)
+    E_p = _as_floats("E_p_eV", E_p_eV)
     if E_p.ndim != 1 or E_p.size < 2:
         raise ArgumentError(f"E_p_eV has shape {E_p.shape}: expected a 1-D array of at least "
                             "2 proton energies")
     if not (np.all(np.isfinite(E_p)) and np.all(E_p > 0) and np.all(np.diff(E_p) > 0)):
         raise ArgumentError(f"E_p_eV = [{E_p[0]:.4g} ... {E_p[-1]:.4g}] is not allowed: "
                             "expected finite, positive, strictly increasing energies [eV]")
-    j = np.asarray(j_p, dtype=float)
+    j = _as_floats("j_p", j_p)
     if j.ndim not in (1, 2) or j.shape[0] != E_p.size:
         raise ArgumentError(f"j_p has shape {j.shape}: expected ({E_p.size},) or ({E_p.size}, N) "
                             "to match E_p_eV")
     if not np.all(np.isfinite(j)) or np.any(j < 0):
         bad = float(j[~np.isfinite(j) | (j < 0)].ravel()[0])
         raise ArgumentError(f"j_p contains {bad:g}: expected finite values >= 0 [cm^-3 eV^-1]")
-    n = np.asarray(n_gas_cm3, dtype=float)
+    n = _as_floats("n_gas_cm3", n_gas_cm3)
     if not np.all(np.isfinite(n)) or np.any(n < 0):
         bad = float(n[~np.isfinite(n) | (n < 0)].ravel()[0])
         raise ArgumentError(f"n_gas_cm3 contains {bad:g}: expected finite values >= 0 [cm^-3]")
-    N = j.shape[1:] 
-    if n.ndim > 1 or (n.ndim == 1 and (not N or n.size != N[0])):
-        raise ArgumentError(f"n_gas_cm3 has shape {n.shape}: expected a scalar or shape {N or '(N,)'} "
-                            "matching the columns of j_p")
+    columns = j.shape[1:]
+    if n.ndim > 1 or (n.ndim == 1 and (not columns or n.size != columns[0])):
+        raise ArgumentError(f"n_gas_cm3 has shape {n.shape}: expected a scalar or shape "
+                            f"{columns or '(N,)'} matching the columns of j_p")
     return E_p, j, n
 
 
 def _check_secondary(E_eV, spec):
-    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
+    E = np.atleast_1d(_as_floats("E_eV", E_eV))
     if E.ndim != 1:
         raise ArgumentError(f"E_eV has shape {np.shape(E_eV)}: expected a scalar or a 1-D array")
     lo, hi = spec.secondary_min_eV, spec.secondary_max_eV
