@@ -207,6 +207,17 @@ def test_kernels_callable_from_other_numba_code(corona_tables):
         disk.q_at_index(1, xyz[:, 0], xyz[:, 1], xyz[:, 2]).sum(), rel=1e-12)
 
 
+def test_spectrum_kernels_give_every_energy_at_a_point(corona_tables):
+    # one location lookup, all table energies: the same numbers as the single-energy kernels
+    disk = transport.build_emission(transport.load_config(), "disk", "gamma", E_eV=[1e10, 1e12, 1e14])
+    for em, kernel in ((corona_tables["gamma"], emission_kernels.spherical_q_spectrum),
+                       (disk, emission_kernels.axisymmetric_q_spectrum)):
+        out = np.empty(em.E_eV.size)
+        for x, y, z in ((8.5, 0.0, 0.0), (3.0, -4.0, 0.3), (0.0, 0.0, 0.0), (400.0, 0.0, 0.0)):
+            kernel(*em.kernel_tables, x, y, z, out)
+            assert np.array_equal(out, em.q_at_index(np.arange(em.E_eV.size), x, y, z))
+
+
 def test_discontinuity_nodes_and_unmirrored_tables():
     R = np.array([0.0, 5.0, 5.0, 10.0])
     z = np.array([-1.0, 0.0, 1.0])                  # z_kpc[0] < 0: not mirrored
