@@ -26,6 +26,8 @@ Models ("hadronic.yields"):
 """
 from __future__ import annotations
 
+import importlib
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -63,9 +65,16 @@ class YieldModel:
         return self.primary_max_eV
 
 
+def _aafragpy(module: str):
+    """Import an aafragpy module without keeping the process-wide warning filters that
+    aafragpy installs at import (it silences numpy's divide, invalid and overflow warnings
+    everywhere); the numerical warnings of its functions are handled where they are called."""
+    with warnings.catch_warnings():
+        return importlib.import_module(f"aafragpy.{module}")
+
+
 def _aafrag_table_range():
-    from aafragpy import aafrag
-    E_p = aafrag.open_data_files("gam", "p-p")[0]
+    E_p = _aafragpy("aafrag").open_data_files("gam", "p-p")[0]
     return float(E_p[0]), float(E_p[-1])
 
 
@@ -88,8 +97,7 @@ MODELS = {
 
 # --------------------------------------------------------------------------- AAfrag
 def _aafrag():
-    from aafragpy import aafrag
-    return aafrag
+    return _aafragpy("aafrag")
 
 
 def aafrag_dsigma_dE_mb_gev(secondary: str, E_p_eV, E_eV) -> np.ndarray:
@@ -134,8 +142,7 @@ def _dN_dE_aafrag_tables(channel, E_p_eV, E_eV):
 
 # --------------------------------------------------------------------------- Kafexhiu 2014
 def _kafexhiu():
-    import aafragpy.Kafexhiu2014 as k14
-    return k14
+    return _aafragpy("Kafexhiu2014")
 
 
 def kafexhiu2014_dsigma_dE_mb_gev(E_p_eV, E_eV) -> np.ndarray:
@@ -165,8 +172,7 @@ def _dN_dE_kafexhiu(channel, E_p_eV, E_eV):
 
 # --------------------------------------------------------------------------- Kamae 2006
 def _kamae():
-    import aafragpy.Kamae2006 as kamae
-    return kamae
+    return _aafragpy("Kamae2006")
 
 
 def _kamae_functions(channel):
