@@ -1,6 +1,7 @@
 """The ``corona`` command.
 
-    corona transport [CONFIG] -o OUT.h5 [--plots]     CR density in the corona
+    corona transport [CONFIG] -o OUT.h5 [--plots]     CR density in the corona and the
+                                                      emissivities of every emission model
     corona figures transport [CONFIG] --outdir DIR    seed 004 Fig. 2 and 3 as PNG
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
@@ -41,15 +42,20 @@ def _say(args, text):
 
 # --------------------------------------------------------------------------- transport
 def cmd_transport(args) -> int:
-    from transport import solve
+    from transport import build_emissions, solve
 
     cfg = _load(args)
     t0 = time.perf_counter()
     sol = solve(cfg, progress=not args.quiet)
     wall = time.perf_counter() - t0
-    sol.write_hdf5(args.output)
+    t0 = time.perf_counter()
+    emissions = build_emissions(cfg, sol)
+    wall_emission = time.perf_counter() - t0
+    sol.write_hdf5(args.output, emissions=emissions)
     _say(args, f"wrote {args.output} ({sol.E_eV.size} energies x {sol.r_kpc.size} radii, "
                f"t = {sol.t_gyr:g} Gyr, {wall:.2f} s)")
+    _say(args, f"emission ({cfg.hadronic.yields} yields, {wall_emission:.2f} s): "
+               f"{', '.join(cfg.emission.models)} x {', '.join(cfg.emission.particles)}")
     if sol.normalization is not None:
         _say(args, f"normalisation: Q0 = {sol.Q0_cm3_s_eV:.4e} cm^-3 s^-1 eV^-1 at 1 GeV; "
                    f"flux at r = {cfg.observer.r_sun_kpc:g} kpc touches {sol.normalization.reference} "
@@ -58,11 +64,16 @@ def cmd_transport(args) -> int:
                f"{sol.spectral_index(1e10, 1e15, cfg.observer.r_sun_kpc):.3f} "
                f"(alpha + delta = {cfg.source.alpha + cfg.diffusion.delta:.3f})")
     if args.plots:
-        from transport.plots import plot_radial_profiles, plot_spectra
+        from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spectra
         stem = Path(args.output).with_suffix("")
         plot_spectra(sol, f"{stem}_spectra.png")
         plot_radial_profiles({f"D0 = {cfg.diffusion.D0_cm2_s:.2g}": sol}, 1e14, f"{stem}_profile.png")
-        _say(args, f"wrote {stem}_spectra.png, {stem}_profile.png")
+        written = [f"{stem}_spectra.png", f"{stem}_profile.png"]
+        corona = emissions.get("corona", {})
+        if "gamma" in corona and "nu" in corona:
+            plot_corona_emission(corona["gamma"], corona["nu"], f"{stem}_emission.png")
+            written.append(f"{stem}_emission.png")
+        _say(args, "wrote " + ", ".join(written))
     return 0
 
 
@@ -115,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("-o", "--output", default="runs/transport.h5", help="output HDF5 file")
     p.add_argument("--plots", action="store_true",
-                   help="also draw OUT_spectra.png and OUT_profile.png")
+                   help="also draw OUT_spectra.png, OUT_profile.png and OUT_emission.png")
     p.set_defaults(func=cmd_transport)
 
     p = sub.add_parser("figures", help="reproduce the seed papers' figures as PNG")

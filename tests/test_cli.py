@@ -27,6 +27,15 @@ def test_transport_writes_hdf5_with_units_and_provenance(tmp_path, baseline):
         for key in ("code_version", "created_utc", "config_toml", "seeds"):
             assert key in fh.attrs
         assert json.loads(fh.attrs["config_json"]) == baseline.config.to_dict()
+        for model in transport.MODEL_NAMES:
+            for particle in transport.PARTICLES:
+                ds = fh[f"emission/{model}/{particle}"]
+                assert ds.attrs["units"] == "cm^-3 s^-1 eV^-1"
+                grids = ("E_eV", "r_kpc") if model == "corona" else ("E_eV", "R_kpc", "z_kpc")
+                assert ds.shape == tuple(ds.attrs[g].size for g in grids)
+        corona = transport.SphericalEmission.from_hdf5(fh["emission/corona/nu"])
+        assert corona.attrs["yields"] == "aafrag"
+        assert np.allclose(corona.q, transport.corona_emission(baseline, "nu").q, rtol=1e-12)
     assert [p.name for p in tmp_path.iterdir()] == ["run.h5"]        # no temp file left
 
 
@@ -41,6 +50,14 @@ def test_resolved_config_in_the_file_reproduces_the_run(tmp_path):
     assert np.allclose(transport.solve(cfg_file).j, j, rtol=1e-12)
 
 
+def test_emission_models_and_particles_are_chosen_by_config(tmp_path):
+    out = tmp_path / "few.h5"
+    assert main(["transport", "-o", str(out), *FAST, "--set", 'emission.models=["disk"]',
+                 "--set", 'emission.particles=["nu_tau"]']) == 0
+    with h5py.File(out) as fh:
+        assert list(fh["emission"]) == ["disk"] and list(fh["emission/disk"]) == ["nu_tau"]
+
+
 def test_snapshots_and_plots(tmp_path):
     out = tmp_path / "snap.h5"
     assert main(["transport", "-o", str(out), *FAST, "--plots",
@@ -50,6 +67,7 @@ def test_snapshots_and_plots(tmp_path):
         assert np.array_equal(fh["cr/snapshots/j"][-1], fh["cr/j"][()])
     assert (tmp_path / "snap_spectra.png").stat().st_size > 10_000
     assert (tmp_path / "snap_profile.png").stat().st_size > 10_000
+    assert (tmp_path / "snap_emission.png").stat().st_size > 10_000
 
 
 def test_figures_command(tmp_path):
@@ -63,6 +81,8 @@ def test_figures_command(tmp_path):
     (["transport", "missing.toml"], "does not exist"),
     (["transport", "--set", "novalue"], "expected section.key=value"),
     (["config", "show", "--set", "gas.inner_n0_cm3=-1"], "gas.inner_n0_cm3 = -1"),
+    (["transport", "--set", "hadronic.yields=kafexhiu2014"], "gives photons only"),
+    (["transport", "--set", 'emission.models=["corona", "coccons"]'], 'did you mean "cocoons"'),
 ])
 def test_bad_input_is_one_line_and_status_2(argv, fragment, capsys, tmp_path):
     assert main([*argv, "-o", str(tmp_path / "x.h5")] if argv[0] == "transport" else argv) == 2

@@ -92,11 +92,34 @@ def test_set_syntax(text, key, value):
     ({"time.snapshots_gyr": [3.0, 11.0]}, "time.snapshots_gyr"),
     ({"diffusion.D0_cm2_s": float("nan")}, "diffusion.D0_cm2_s"),
     ({"normalization.reference": "GSF"}, "normalization.reference"),
+    ({"emission.models": ["corona", "dsk"]}, 'did you mean "disk"'),
+    ({"emission.models": []}, "emission.models = [] is not allowed"),
+    ({"emission.particles": ["gamma", "gamma"]}, "emission.particles"),
+    ({"hadronic.yields": "kafexhiu2014"}, "gives photons only"),
+    ({"hadronic.yields": "kelner2006"}, "emission.E_min_eV = 1e+09 is outside the range"),
+    ({"hadronic.yields": "kamae2006", "emission.E_max_eV": 1e16}, "emission.E_max_eV = 1e+16"),
+    ({"emission.E_min_eV": 1e19}, "must be below the highest emission energy"),
+    ({"disk.distribution": "snr"}, "disk.distribution"),
+    ({"extra1.hadronic": "yes"}, "extra1.hadronic"),
+    ({"hadronic.nuclear_enhancement": 0.5}, "hadronic.nuclear_enhancement = 0.5 is out of range"),
 ])
 def test_bad_input_is_one_clear_config_error(bad, fragment):
     with pytest.raises(ConfigError) as err:
         transport.load_config(bad)
     assert fragment in str(err.value)
+
+
+def test_photon_only_yields_with_photon_tables():
+    cfg = transport.load_config({"hadronic.yields": "kafexhiu2014", "emission.particles": ["gamma"]})
+    assert cfg.hadronic.yields == "kafexhiu2014"
+    cfg = transport.load_config({"hadronic.yields": "kelner2006", "emission.E_min_eV": 1e11})
+    assert transport.emission_energy_grid(cfg)[[0, -1]].tolist() == [1e11, 1e17]
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "runs").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_run_configs_load(path):
+    assert transport.load_config(path)
 
 
 def test_constant_history_may_run_past_12_gyr():

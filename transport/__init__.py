@@ -3,10 +3,25 @@
 Public API:
     load_config(path_or_mapping=None, overrides=None) -> Config
     solve(config) -> TransportSolution   (arrays r_kpc, E_eV, j in cm^-3 eV^-1)
+    pp_emissivity(E_p_eV, j_p, n_gas_cm3, E_eV, particle="gamma", model="aafrag")
+        -> q in cm^-3 s^-1 eV^-1 of pp secondaries
+    SphericalEmission(r_kpc, E_eV, q), AxisymmetricEmission(R_kpc, z_kpc, E_eV, q)
+        -> tabulated q(E, x), evaluated at Galactocentric points (numba kernels in
+           transport.emission_kernels)
+    corona_emission(solution, particle) -> SphericalEmission of the corona
+    build_emission(config, model, particle, solution=None), build_emissions(config, solution)
+        -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
 """
 from .config import Config, load_config
-from .errors import ConfigError, CoronaError, DataFileError
+from .corona_emission import YieldRangeWarning, corona_emission
+from .emission import AxisymmetricEmission, SphericalEmission
+from .emission_models import MODEL_NAMES, build_emission, build_emissions, emission_energy_grid
+from .errors import ArgumentError, ConfigError, CoronaError, DataFileError
+from .secondaries import PARTICLES, pp_emissivity
 from .solver import DiffusionRegimeWarning, TransportSolution, solve
 
-__all__ = ["Config", "ConfigError", "CoronaError", "DataFileError", "DiffusionRegimeWarning",
-           "TransportSolution", "load_config", "solve"]
+__all__ = ["ArgumentError", "AxisymmetricEmission", "Config", "ConfigError", "CoronaError",
+           "DataFileError", "DiffusionRegimeWarning", "MODEL_NAMES", "PARTICLES",
+           "SphericalEmission", "TransportSolution", "YieldRangeWarning", "build_emission",
+           "build_emissions", "corona_emission", "emission_energy_grid", "load_config",
+           "pp_emissivity", "solve"]

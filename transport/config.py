@@ -35,7 +35,8 @@ AUTO = "auto"
 class Key:
     """Specification of one configuration key.
 
-    kind: "real", "int", "bool", "choice", "text", "reals" (list of reals).
+    kind: "real", "int", "bool", "choice", "text", "reals" (list of reals), "choices" (a
+    non-empty list of distinct names, each one of ``choices``).
     lo/hi: bounds for numbers (and list items); lo_open/hi_open make them strict.
     auto: the value may be the string "auto" (resolved by the schema's resolver).
     """
@@ -52,6 +53,8 @@ class Key:
         """Human-readable statement of the allowed values."""
         if self.kind == "choice":
             text = "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        elif self.kind == "choices":
+            text = "a non-empty list of distinct names from " + ", ".join(f'"{c}"' for c in self.choices)
         elif self.kind == "bool":
             text = "true or false"
         elif self.kind == "text":
@@ -85,6 +88,10 @@ def Choice(doc, *choices) -> Key:
     return Key("choice", doc, choices=tuple(choices))
 
 
+def Choices(doc, *choices) -> Key:
+    return Key("choices", doc, choices=tuple(choices))
+
+
 def Flag(doc) -> Key:
     return Key("bool", doc)
 
@@ -115,6 +122,14 @@ def check_value(name: str, spec: Key, value: Any) -> Any:
             close = difflib.get_close_matches(value, spec.choices, n=1)
             fail(f" (did you mean \"{close[0]}\"?)" if close else "")
         return value
+    if spec.kind == "choices":
+        if not isinstance(value, (list, tuple)) or not value or len(set(map(repr, value))) != len(value):
+            fail()
+        for item in value:
+            if not isinstance(item, str) or item not in spec.choices:
+                close = difflib.get_close_matches(item, spec.choices, n=1) if isinstance(item, str) else []
+                fail(f" ({item!r} is not one of them" + (f'; did you mean "{close[0]}"?)' if close else ")"))
+        return list(value)
     if spec.kind == "reals":
         if not isinstance(value, (list, tuple)):
             fail()

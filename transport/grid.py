@@ -101,3 +101,19 @@ def loglog_interp(x_grid, values, x, axis=-1) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         loglog = lo * (hi / lo) ** w
     return np.where((lo > 0) & (hi > 0), loglog, (1.0 - w) * lo + w * hi)
+
+
+def loglog_resample(x_grid, values, x_new, axis=0) -> np.ndarray:
+    """``values`` sampled at ascending ``x_grid`` along ``axis``, evaluated at every x_new.
+
+    Linear in (ln x, ln value) between neighbouring samples where both are positive, linear
+    in ln x otherwise; clamps to the end intervals (extrapolates linearly in logs) outside.
+    """
+    values = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    xs, xn = np.log(x_grid), np.log(np.asarray(x_new, dtype=float))
+    k = np.clip(np.searchsorted(xs, xn, side="right") - 1, 0, xs.size - 2)
+    w = ((xn - xs[k]) / (xs[k + 1] - xs[k])).reshape((-1,) + (1,) * (values.ndim - 1))
+    lo, hi = values[k], values[k + 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        loglog = lo * (hi / lo) ** w
+    return np.moveaxis(np.where((lo > 0) & (hi > 0), loglog, (1.0 - w) * lo + w * hi), 0, axis)

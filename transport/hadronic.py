@@ -1,7 +1,8 @@
-"""Proton-proton interactions: inelastic cross-section (and, later, secondary yields).
+"""Proton-proton interactions: the inelastic cross-section.
 
-One function gives sigma_inel for both the transport losses and the secondary yields
-(PHYSICS.md section 3).
+One function gives sigma_inel for both the transport losses and the secondary production
+(PHYSICS.md section 3): the yields per collision are in :mod:`transport.yields`, the
+emissivity integral that multiplies them by sigma_inel in :mod:`transport.secondaries`.
 """
 from __future__ import annotations
 

@@ -47,6 +47,23 @@ def reference_flux(E_eV, reference: str = "H3a_all") -> np.ndarray:
     return np.asarray(flux, dtype=float) * _PER_GEV_M2_TO_PER_EV_CM2
 
 
+def h3a_group_flux(E_eV, corsika_id: int) -> np.ndarray:
+    """H3a intensity of one mass group (crflux id: 14 p, 402 He, 1206 CNO, 2814 Mg-Si, 5426 Fe)
+    at total energy per particle E [cm^-2 s^-1 sr^-1 eV^-1]."""
+    E_gev = np.asarray(E_eV, dtype=float) / 1e9
+    return np.asarray(_h3a().nucleus_flux(corsika_id, E_gev), dtype=float).reshape(
+        E_gev.shape) * _PER_GEV_M2_TO_PER_EV_CM2
+
+
+def h3a_nucleon_flux(E_n_eV) -> np.ndarray:
+    """H3a all-nucleon intensity per unit energy per nucleon [cm^-2 s^-1 sr^-1 eV^-1]:
+    every nucleus of energy A E_n counts as A nucleons of energy E_n (superposition),
+    sum_groups A^2 Phi_A(A E_n) (crflux ``tot_nucleon_flux``)."""
+    E_gev = np.asarray(E_n_eV, dtype=float) / 1e9
+    return np.asarray(_h3a().tot_nucleon_flux(E_gev), dtype=float).reshape(
+        E_gev.shape) * _PER_GEV_M2_TO_PER_EV_CM2
+
+
 def kascade_points():
     """KASCADE and KASCADE-Grande all-particle points: {label: (E_eV, flux, err_lo, err_hi)},
     flux and errors (statistical and systematic in quadrature) in cm^-2 s^-1 sr^-1 eV^-1."""

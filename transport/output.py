@@ -83,3 +83,15 @@ def write_array(group, name, data, units, description=""):
     if description:
         ds.attrs["description"] = description
     return ds
+
+
+def write_emissions(fh, emissions) -> None:
+    """/emission/<model>/<particle> datasets (q in cm^-3 s^-1 eV^-1, grids as attributes) for
+    {model: {particle: SphericalEmission or AxisymmetricEmission}}."""
+    group = fh.require_group("emission")
+    group.attrs["description"] = ("emissivity q(E, x) of each model and particle; energies are "
+                                  "total energies [eV], radii and heights in kpc, Galactocentric")
+    for model, per_particle in emissions.items():
+        sub = group.require_group(model)
+        for particle, emission in per_particle.items():
+            emission.to_hdf5(sub, particle)

@@ -1,4 +1,5 @@
-"""Figures of the cosmic-ray solution (seed 004 Fig. 2 and 3 and the normalisation)."""
+"""Figures of the cosmic-ray solution (seed 004 Fig. 2 and 3 and the normalisation) and of the
+corona emissivity."""
 from __future__ import annotations
 
 import numpy as np
@@ -65,6 +66,32 @@ def plot_radial_profiles(solutions: dict, E_eV, path):
     ax.set_ylabel(r"$E\,j$ [cm$^{-3}$]")
     ax.set_title(f"CR density at E = {E_eV:.3g} eV")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+#: Radii of the corona emissivity figure [kpc] (the last just inside the 250 kpc gas edge).
+EMISSION_RADII_KPC = (8.5, 20.0, 50.0, 100.0, 245.0)
+
+
+def plot_corona_emission(gamma, nu, path, radii_kpc=EMISSION_RADII_KPC):
+    """E^2 q(E, r) of corona photons and all-flavour neutrinos at several radii [C, eq. 6]
+    (intrinsic emissivities, before any absorption)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    shown = []
+    for ax, em, label in ((axes[0], gamma, "gamma rays"), (axes[1], nu, r"neutrinos (all flavours, $\nu + \bar\nu$)")):
+        E = em.E_eV
+        for r in radii_kpc:
+            y = E ** 2 * em(E, r, 0.0, 0.0)
+            shown.append(y)
+            ax.loglog(E, y, label=f"r = {r:g} kpc")
+        ax.set_xlabel("energy E [eV]")
+        ax.set_title(f"corona {label}, {em.attrs.get('yields', '')} yields")
+        ax.legend()
+    axes[0].set_ylabel(r"$E^2\,q(E, r)$ [eV cm$^{-3}$ s$^{-1}$]")
+    _floor(axes[0], shown, decades=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

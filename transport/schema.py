@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .config import AUTO, Choice, Int, Real, Reals
+from .config import AUTO, Choice, Choices, Flag, Int, Real, Reals
 from .constants import M_P_EV
 from .errors import ConfigError
 
@@ -48,6 +48,23 @@ SCHEMA = {
                              "kafexhiu2014", "constant"),
         "sigma_const_mb": Real('cross-section used when hadronic.sigma_inel = "constant" [mb]',
                                lo=0, hi=1e3),
+        "yields": Choice('secondaries per pp collision: "aafrag" = AAfrag tables (QGSJET-II-04m, '
+                         'via aafragpy) from 4 GeV with Kafexhiu 2014 (photons) / Kamae 2006 '
+                         '(neutrinos) below; "kafexhiu2014" = Kafexhiu et al. 2014 (photons '
+                         'only, T_p <= 1 PeV); "kamae2006" = Kamae et al. 2006 (T_p < 512 TeV); '
+                         '"kelner2006" = Kelner, Aharonian & Bugayov 2006 (E_p = 0.1 TeV - '
+                         '1e5 TeV, secondaries above 0.1 TeV)',
+                         "aafrag", "kafexhiu2014", "kamae2006", "kelner2006"),
+        "nuclear_enhancement": Real("factor multiplying every pp emissivity for helium and "
+                                    "heavier nuclei in the cosmic rays and the gas (1 = "
+                                    "protons on hydrogen only)", lo=1, hi=10),
+    },
+    "neutrino": {
+        "sin2_theta12": Real("sin^2 theta_12 of the PMNS matrix (default NuFIT 5.2, normal "
+                             "ordering, with SK atmospheric data)", lo=0, hi=1),
+        "sin2_theta23": Real("sin^2 theta_23 of the PMNS matrix", lo=0, hi=1),
+        "sin2_theta13": Real("sin^2 theta_13 of the PMNS matrix", lo=0, hi=1),
+        "delta_cp_deg": Real("Dirac CP phase of the PMNS matrix [deg]", lo=0, hi=360),
     },
     "diffusion": {
         "D0_cm2_s": Real("diffusion coefficient at 1 GeV [cm^2/s], D = D0 (E/1 GeV)^delta "
@@ -97,6 +114,95 @@ SCHEMA = {
                             "H3a_all", "H3a_protons"),
         "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
                             lo=0, hi=1e300, lo_open=True),
+    },
+    "emission": {
+        "models": Choices("emission models tabulated by `corona transport` (written to "
+                          "/emission/<model>/<particle>): corona [C, eq. 6], disk [T, L], "
+                          "cocoons [K], extra1 and extra2 [L]",
+                          "corona", "disk", "cocoons", "extra1", "extra2"),
+        "particles": Choices('particles tabulated: "gamma"; "nu" = all flavours, neutrinos + '
+                             'antineutrinos; "nu_e", "nu_mu", "nu_tau" = one flavour at Earth '
+                             'after oscillations', "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
+        "E_min_eV": Real("lowest secondary (photon, neutrino) energy of the tables [eV]",
+                         lo=1e9, hi=1e21),
+        "E_max_eV": Real('highest secondary energy [eV]; "auto" = grid.E_max_eV, at most the '
+                         "highest primary energy of hadronic.yields", lo=1e9, hi=1e21, auto=True),
+        "E_per_decade": Int("secondary energies per decade (log-spaced)", lo=1, hi=200),
+    },
+    "galaxy": {
+        "n_H_cm3": Real("hydrogen density of the local reference emissivity that normalises "
+                        "the Galactic-plane models (H3a nucleons on this gas) [cm^-3]",
+                        lo=0, hi=1e4, lo_open=True),
+        "D_delta": Real("rigidity index of the Galactic diffusion coefficient, D ~ R^delta, "
+                        "turning injection into the Galactic spectrum Q/D ([L] Table I)",
+                        lo=0, hi=1.5),
+        "R_max_kpc": Real("Galactic-plane tables extend to this cylindrical radius [kpc]",
+                          lo=0.1, hi=1e3),
+        "z_max_kpc": Real("Galactic-plane tables extend to this height |z| [kpc]", lo=0, hi=1e3, lo_open=True),
+        "R_per_decade": Int("radial nodes per decade of the plane tables (log-spaced from "
+                            "0.01 kpc, plus R = 0)", lo=5, hi=1000),
+        "z_step_kpc": Real("height step of the plane tables [kpc]", lo=0, hi=1e3, lo_open=True),
+    },
+    "distributions": {
+        "uniform_R_kpc": Real('radius of the "uniform" disk [kpc] [T, eq. 8]', lo=0, hi=1e3, lo_open=True),
+        "uniform_z_kpc": Real('half-thickness of the "uniform" disk [kpc] [T, eq. 8]', lo=0, hi=1e3, lo_open=True),
+        "snr_tibet_zeta": Real('radial index zeta of "snr_tibet" [T, eq. 9] (Green 2015)', lo=0, hi=20),
+        "snr_tibet_eta": Real('radial exponent eta of "snr_tibet" [T, eq. 9]', lo=0, hi=100, lo_open=True),
+        "snr_tibet_z_kpc": Real('scale height z_g of "snr_tibet" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_tibet_R_ref_kpc": Real('reference radius R_sun of "snr_tibet" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_lhaaso_zeta": Real('radial index of "snr_lhaaso" [L, eq. 2]', lo=0, hi=20),
+        "snr_lhaaso_eta": Real('radial exponent of "snr_lhaaso" [L, eq. 2]', lo=0, hi=100, lo_open=True),
+        "snr_lhaaso_z_kpc": Real('scale height z_s of "snr_lhaaso" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_lhaaso_R_ref_kpc": Real('reference radius r_sun of "snr_lhaaso" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "pulsar_B": Real('radial index B of "pulsar" (Lorimer et al. 2006, MNRAS 372, 777, eq. 10)', lo=0, hi=20),
+        "pulsar_C": Real('radial exponent C of "pulsar" (Lorimer et al. 2006, eq. 10)', lo=0, hi=100, lo_open=True),
+        "pulsar_z_kpc": Real('exponential scale height of "pulsar" [kpc] (Lorimer et al. 2006)', lo=0, hi=1e3, lo_open=True),
+        "pulsar_R_ref_kpc": Real('reference radius R_sun of "pulsar" [kpc]', lo=0, hi=1e3, lo_open=True),
+    },
+    "disk": {
+        "distribution": Choice("CR x gas distribution of the Galactic-plane emission (see "
+                               "[distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "spectrum": Choice('"A" / "B" = all-flavour neutrino models of [T] App. B (eq. B7, B8), '
+                           'photons through [T] eq. 1; "injection" = pp secondaries of the [L] '
+                           'Galactic protons and helium Q(R)/D(R) (disk.injection)',
+                           "A", "B", "injection"),
+        "injection": Choice('[L] Table II column set used by spectrum = "injection": '
+                            '"DR-high" (IceTop) or "DR-low" (KASCADE)', "DR-high", "DR-low"),
+        "E_norm_eV": Real("photon energy where the model is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real("photon emissivity at the distribution's reference point and "
+                     "disk.E_norm_eV, in units of the local reference emissivity (galaxy.n_H_cm3)",
+                     lo=0, hi=1e12),
+    },
+    "extra1": {
+        "Gamma": Real("photon index of EXTRA1, q ~ E^-Gamma exp(-E/E_cut) [L]", lo=0, hi=10),
+        "E_cut_eV": Real("photon cut-off energy of EXTRA1 [eV] [L]", lo=1e9, hi=1e21),
+        "distribution": Choice("spatial distribution of EXTRA1 (see [distributions])",
+                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
+        "E_norm_eV": Real("photon energy where EXTRA1 is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real("EXTRA1 photon emissivity at its reference point and E_norm_eV, in units "
+                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
+    },
+    "extra2": {
+        "Gamma": Real("photon index of EXTRA2 [L]", lo=0, hi=10),
+        "E_cut_eV": Real("photon cut-off energy of EXTRA2 [eV] [L]", lo=1e9, hi=1e21),
+        "distribution": Choice("spatial distribution of EXTRA2 (see [distributions])",
+                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
+        "E_norm_eV": Real("photon energy where EXTRA2 is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real("EXTRA2 photon emissivity at its reference point and E_norm_eV, in units "
+                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
+    },
+    "cocoons": {
+        "chi0_g_cm2": Real("source grammage chi_0 of chi_c(R) = chi_0 exp(-R/R0) [g cm^-2] [K, eq. 4]",
+                           lo=0, hi=1e3),
+        "R0_V": Real("rigidity scale R0 of the source grammage [V] (20 TV) [K, eq. 4]",
+                     lo=0, hi=1e21, lo_open=True),
+        "L_CR_erg_s": Real("total cosmic-ray power of the Galaxy, protons and helium with kinetic "
+                           "energy above 1 GeV [erg/s]", lo=0, hi=1e50),
+        "injection": Choice("[L] Table II column set of the injection spectra", "DR-high", "DR-low"),
+        "distribution": Choice("source (cocoon) distribution, normalised to unit volume "
+                               "(see [distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
     },
 }
 
@@ -149,8 +255,37 @@ def resolve_and_check(cfg: dict) -> None:
             f"time.t_end_gyr = {t_end:g} is beyond the seed injection history, which ends at "
             f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
             'source.history = "constant"')
+    _check_emission(cfg)
     late = [t for t in time["snapshots_gyr"] if t > t_end]
     if late:
         raise ConfigError(
             f"time.snapshots_gyr = {time['snapshots_gyr']} has times after time.t_end_gyr = "
             f"{t_end:g}: each snapshot must be in (0, t_end]")
+
+
+def _check_emission(cfg: dict) -> None:
+    """The emission energies and normalisation energies inside the range of hadronic.yields,
+    and no neutrinos requested from a photons-only yield model."""
+    from .yields import MODELS
+    name = cfg["hadronic"]["yields"]
+    spec = MODELS[name]
+    lo, hi = spec.secondary_min_eV, spec.secondary_max_eV
+    em = cfg["emission"]
+    if "nu_e" not in spec.channels:
+        nus = [p for p in em["particles"] if p != "gamma"]
+        if nus:
+            raise ConfigError(
+                f'emission.particles = {em["particles"]} asks for {nus} but hadronic.yields = '
+                f'"{name}" gives photons only: use emission.particles = ["gamma"] or other yields')
+    checks = [("emission.E_min_eV", em["E_min_eV"])]
+    if em["E_max_eV"] != AUTO:
+        checks.append(("emission.E_max_eV", em["E_max_eV"]))
+    checks += [(f"{s}.E_norm_eV", cfg[s]["E_norm_eV"]) for s in ("disk", "extra1", "extra2")]
+    for key, value in checks:
+        if not lo <= value <= hi:
+            raise ConfigError(f'{key} = {value:g} is outside the range of hadronic.yields = '
+                              f'"{name}": expected {lo:g} <= {key.split(".")[1]} <= {hi:g}')
+    top = em["E_max_eV"] if em["E_max_eV"] != AUTO else min(cfg["grid"]["E_max_eV"], hi)
+    if em["E_min_eV"] >= top:
+        raise ConfigError(f"emission.E_min_eV = {em['E_min_eV']:g} must be below the highest "
+                          f"emission energy {top:g} (emission.E_max_eV = {em['E_max_eV']!r})")

@@ -229,9 +229,11 @@ class TransportSolution:
         j = self.j_at(r_kpc)
         return float(-np.log(j[i2] / j[i1]) / np.log(self.E_eV[i2] / self.E_eV[i1]))
 
-    def write_hdf5(self, path) -> None:
-        """Write /cr (and /cr/snapshots, /cr/budget, /normalization) atomically with provenance."""
-        from .output import atomic_hdf5, provenance, write_array
+    def write_hdf5(self, path, emissions=None) -> None:
+        """Write /cr (and /cr/snapshots, /cr/budget, /normalization) atomically with provenance;
+        with ``emissions`` ({model: {particle: emission}}, see :func:`transport.build_emissions`)
+        also /emission/<model>/<particle>: q with its grids and units as attributes."""
+        from .output import atomic_hdf5, provenance, write_array, write_emissions
 
         with atomic_hdf5(path) as fh:
             fh.attrs.update(provenance(self.config))
@@ -260,6 +262,8 @@ class TransportSolution:
                 norm.attrs["E_touch_eV"] = self.normalization.E_touch_eV
             if self.diffusion_invalid_from_eV is not None:
                 norm.attrs["diffusion_invalid_from_eV"] = self.diffusion_invalid_from_eV
+            if emissions:
+                write_emissions(fh, emissions)
 
 
 def solve(config=None, progress: bool = False) -> TransportSolution:
