@@ -21,9 +21,9 @@ from transport.errors import ArgumentError
 from . import _los_kernels as lk
 
 #: Gauss-Legendre nodes per panel.
-ORDER = 8
+ORDER = 4
 #: Largest panel as a fraction of the local length scale.
-ALPHA = 0.3
+ALPHA = 0.8
 R_FLOOR_KPC = 0.05
 Z_FLOOR_KPC = 0.02
 H_MAX_KPC = 25.0
@@ -114,10 +114,14 @@ def ray_geometry(emission) -> RayGeometry:
 
 
 def ray_panels(o, dirs, geometry: RayGeometry, alpha=ALPHA):
-    """Panels of every ray: offsets (n_rays + 1), panel starts and lengths [kpc]."""
+    """Panels of every ray: offsets (n_rays + 1), panel starts and lengths [kpc].
+
+    Spherical emissions grade panels by the distance to the centre only; disks also by the
+    height over the plane."""
     s_max = geometry.exit_distance(o, dirs)
+    z_floor = Z_FLOOR_KPC if geometry.planes.size else np.inf
     args = (o, np.ascontiguousarray(dirs), s_max, geometry.spheres, geometry.cylinders,
-            geometry.planes, float(alpha), R_FLOOR_KPC, Z_FLOOR_KPC, H_MAX_KPC)
+            geometry.planes, float(alpha), R_FLOOR_KPC, z_floor, H_MAX_KPC)
     counts = lk.count_panels(*args)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     starts = np.empty(offsets[-1])
@@ -134,15 +138,32 @@ def node_positions(o, dirs, offsets, starts, lengths):
     return o[None, :] + s[:, None] * dirs[ray_of_node], ray_of_node
 
 
-def integrate_rays(emission, E_eV, o, dirs, kappa_fn=None, alpha=ALPHA) -> np.ndarray:
+#: Rays integrated together (bounds the memory of the node tables: ~300 nodes per ray).
+CHUNK_RAYS = 2048
+
+
+def integrate_rays(emission, E_eV, o, dirs, kappa_fn=None, alpha=ALPHA, progress=False) -> np.ndarray:
     """(1/4pi) integral q exp(-tau) ds for every ray [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E, n_rays).
 
     emission: callable emission(E_eV, x, y, z) -> q (n_E, N) [cm^-3 s^-1 eV^-1] with a
     ``geometry`` description (see :func:`ray_geometry`); kappa_fn(E_eV, x, y, z, ux, uy, uz)
     -> 1/lambda (n_E, N) [1/kpc] for photons moving along u, or None for no attenuation.
     """
+    from tqdm.auto import tqdm
+
     E = np.atleast_1d(np.asarray(E_eV, dtype=float))
-    offsets, starts, lengths = ray_panels(o, dirs, ray_geometry(emission), alpha)
+    dirs = np.atleast_2d(np.asarray(dirs, dtype=float))
+    geometry = ray_geometry(emission)
+    out = np.empty((E.size, dirs.shape[0]))
+    for a in tqdm(range(0, dirs.shape[0], CHUNK_RAYS), desc="line of sight", unit="chunk",
+                  disable=not progress, leave=False):
+        b = min(a + CHUNK_RAYS, dirs.shape[0])
+        out[:, a:b] = _integrate_chunk(emission, E, o, dirs[a:b], geometry, kappa_fn, alpha)
+    return out * KPC_CM / (4.0 * np.pi)
+
+
+def _integrate_chunk(emission, E, o, dirs, geometry, kappa_fn, alpha):
+    offsets, starts, lengths = ray_panels(o, dirs, geometry, alpha)
     pos, ray_of_node = node_positions(o, dirs, offsets, starts, lengths)
     q = np.ascontiguousarray(np.asarray(emission(E, pos[:, 0], pos[:, 1], pos[:, 2]),
                                         dtype=float).reshape(E.size, -1))
@@ -155,4 +176,32 @@ def integrate_rays(emission, E_eV, o, dirs, kappa_fn=None, alpha=ALPHA) -> np.nd
             dtype=float).reshape(E.size, -1))
     out = np.empty((E.size, dirs.shape[0]))
     lk.integrate(offsets, lengths, ORDER, _W, _S, q, kappa, kappa_fn is not None, out)
-    return out * KPC_CM / (4.0 * np.pi)
+    return out
+
+
+def intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"), r_sun_kpc=None, config=None,
+              progress=False) -> np.ndarray:
+    """Intensity I(E, n) [cm^-2 s^-1 sr^-1 eV^-1] of ``emission`` seen from the Sun in the
+    Galactic directions (l_deg, b_deg) (arrays of equal shape), attenuated by pair production
+    on ``fields`` (any of "cmb", "dust", "ebl", "tabulated"; () = none; neutrino emissions,
+    attrs["particle"] starting with "nu", are never attenuated).
+
+    Shape (n_E, n_directions); a scalar E_eV or scalar direction drops that axis.
+    r_sun_kpc defaults to observer.r_sun_kpc of ``config`` (the bundled default: 8.5 kpc).
+    """
+    from transport.config import Config, load_config
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    r_sun = cfg.observer.r_sun_kpc if r_sun_kpc is None else float(r_sun_kpc)
+    l = np.asarray(l_deg, dtype=float)
+    b = np.asarray(b_deg, dtype=float)
+    if l.shape != b.shape:
+        raise ArgumentError(f"l_deg has shape {l.shape} but b_deg has shape {b.shape}: expected equal shapes")
+    if np.any(~np.isfinite(b) | (np.abs(b) > 90.0)) or np.any(~np.isfinite(l)):
+        raise ArgumentError("b_deg must be finite and within [-90, 90] deg, l_deg finite")
+    E = np.asarray(E_eV, dtype=float)
+    particle = str(getattr(emission, "attrs", {}).get("particle", "gamma"))
+    kappa_fn = None if particle.startswith("nu") else attenuation_function(fields, cfg)
+    out = integrate_rays(emission, E.ravel(), observer_position(r_sun), sky_directions(l, b),
+                         kappa_fn, progress=progress)
+    return out.reshape(E.shape + l.shape)

@@ -107,6 +107,10 @@ class _Emission:
         lnE = np.log(self.E_eV)
         k = np.clip(np.searchsorted(lnE, np.log(flat), side="right") - 1, 0, lnE.size - 2)
         w = np.clip((np.log(flat) - lnE[k]) / (lnE[k + 1] - lnE[k]), 0.0, 1.0)
+        on_node = (w < 1e-9) | (w > 1.0 - 1e-9)
+        if np.all(on_node):                      # table energies: no energy interpolation
+            table = self.q_at_index(np.where(w > 0.5, k + 1, k), x_kpc, y_kpc, z_kpc)
+            return table.reshape(E.shape + table.shape[1:])
         both = np.unique(np.concatenate([k, k + 1]))
         table = self.q_at_index(both, x_kpc, y_kpc, z_kpc)
         points = table.shape[1:]

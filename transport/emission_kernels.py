@@ -179,17 +179,47 @@ def axisymmetric_q_spectrum(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup
 
 @njit(cache=True, parallel=True)
 def spherical_q_points(ln_r, r_hint, r_lookup, q, ln_q, iE, x, y, z, out):
-    """out[m, p] = spherical_q(..., iE[m], x[p], y[p], z[p]) for every energy index and point."""
+    """out[m, p] = spherical_q(..., iE[m], x[p], y[p], z[p]) for every energy index and point
+    (one radial lookup per point)."""
+    n = ln_r.size
     for p in prange(x.size):
-        for m in range(iE.size):
-            out[m, p] = spherical_q(ln_r, r_hint, r_lookup, q, ln_q, iE[m], x[p], y[p], z[p])
+        r = math.sqrt(x[p] * x[p] + y[p] * y[p] + z[p] * z[p])
+        lr = math.log(r) if r > 0.0 else -math.inf
+        if lr > ln_r[n - 1]:
+            for m in range(iE.size):
+                out[m, p] = 0.0
+        elif lr <= ln_r[0]:
+            for m in range(iE.size):
+                out[m, p] = q[iE[m], 0]
+        else:
+            k = locate(ln_r, r_hint, r_lookup, lr)
+            width = ln_r[k + 1] - ln_r[k]
+            w = (lr - ln_r[k]) / width if width > 0.0 else 1.0
+            for m in range(iE.size):
+                e = iE[m]
+                out[m, p] = _mix(q[e, k], q[e, k + 1], ln_q[e, k], ln_q[e, k + 1], w)
 
 
 @njit(cache=True, parallel=True)
 def axisymmetric_q_points(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q, mirror,
                           iE, x, y, z, out):
-    """out[m, p] = axisymmetric_q(..., iE[m], x[p], y[p], z[p]) for every index and point."""
+    """out[m, p] = axisymmetric_q(..., iE[m], x[p], y[p], z[p]) for every index and point
+    (one cell lookup per point)."""
     for p in prange(x.size):
+        R = math.sqrt(x[p] * x[p] + y[p] * y[p])
+        zz = abs(z[p]) if mirror else z[p]
+        if (R > R_nodes[R_nodes.size - 1] or zz > z_nodes[z_nodes.size - 1]
+                or (zz < z_nodes[0] and not mirror)):
+            for m in range(iE.size):
+                out[m, p] = 0.0
+            continue
+        R = max(R, R_nodes[0])
+        zz = max(zz, z_nodes[0])
+        i = locate(R_nodes, R_hint, R_lookup, R)
+        j = locate(z_nodes, z_hint, z_lookup, zz)
+        dR = R_nodes[i + 1] - R_nodes[i]
+        dz = z_nodes[j + 1] - z_nodes[j]
+        u = (R - R_nodes[i]) / dR if dR > 0.0 else 0.0
+        v = (zz - z_nodes[j]) / dz if dz > 0.0 else 0.0
         for m in range(iE.size):
-            out[m, p] = axisymmetric_q(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup,
-                                       q, ln_q, mirror, iE[m], x[p], y[p], z[p])
+            out[m, p] = _bilinear(q, ln_q, iE[m], i, u, j, v)
