@@ -10,3 +10,12 @@ GYR_S = 3.15576e16                # gigayear (Julian) [s]
 MB_CM2 = 1.0e-27                  # millibarn [cm^2]
 M_P_EV = 938.27208816e6           # proton rest energy [eV]
 GEV_EV = 1.0e9                    # GeV [eV]
+
+# Photon physics (pair production, photon fields): astropy.constants 8 (CODATA 2022).
+M_E_EV = 510998.95069              # electron rest energy m_e c^2 [eV]
+SIGMA_T_CM2 = 6.6524587051e-25     # Thomson cross-section [cm^2]
+K_B_EV_K = 8.617333262e-05         # Boltzmann constant [eV/K]
+H_EV_S = 4.135667696e-15           # Planck constant [eV s]
+HC_EV_CM = 1.239841984e-04         # h c [eV cm]
+EV_ERG = 1.602176634e-12           # electronvolt [erg]
+MPC_CM = 3.0856775814913673e24     # megaparsec [cm]

@@ -14,3 +14,9 @@ class ConfigError(CoronaError, ValueError):
 
 class DataFileError(CoronaError, FileNotFoundError):
     """A data file the calculation needs is missing or unreadable; the message names it."""
+
+
+class ArgumentError(CoronaError, ValueError):
+    """A function or command-line argument is outside what is allowed (unknown field name,
+    energy outside the tabulated range, negative distance, ...); the message names the
+    argument, the value given and the allowed values or range."""

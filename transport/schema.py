@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .config import AUTO, Choice, Int, Real, Reals
+from .config import AUTO, Choice, Int, Real, Reals, Text
 from .constants import M_P_EV
 from .errors import ConfigError
 
@@ -97,6 +97,53 @@ SCHEMA = {
                             "H3a_all", "H3a_protons"),
         "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
                             lo=0, hi=1e300, lo_open=True),
+    },
+    "fields": {
+        "cmb_T0_K": Real("present-day CMB temperature [K]; T(z) = T0 (1 + z) (Fixsen 2009)",
+                         lo=0, hi=100, lo_open=True),
+        "ebl_model": Choice('EBL photon-density model from ebltable (PHYSICS.md section 4); '
+                            '"dominguez" = Dominguez et al. 2011',
+                            "dominguez", "dominguez-upper", "dominguez-lower", "franceschini",
+                            "kneiske", "saldana-lopez", "gilmore", "gilmore-fixed", "finke",
+                            "finke2022", "cuba"),
+        "tabulated_file": Text('isotropic photon field of the field name "tabulated": a table in '
+                               'inputs/ (or an absolute path) of dn/d eps [cm^-3 eV^-1] vs eps '
+                               '[eV] and redshift (format in inputs/fields/README.md); "" = none'),
+    },
+    "dust": {
+        "cold_rho0_g_cm3": Real("central dust mass density of the cold component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "cold_r_kpc": Real("radial scale length of the cold dust [kpc]", lo=0, hi=100, lo_open=True),
+        "cold_z_kpc": Real("vertical scale height of the cold dust [kpc]", lo=0, hi=10, lo_open=True),
+        "cold_T_sun_K": Real("cold-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "warm_rho0_g_cm3": Real("central dust mass density of the warm component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "warm_r_kpc": Real("radial scale length of the warm dust [kpc]", lo=0, hi=100, lo_open=True),
+        "warm_z_kpc": Real("vertical scale height of the warm dust [kpc]", lo=0, hi=10, lo_open=True),
+        "warm_T_sun_K": Real("warm-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "T_scale_kpc": Real("dust temperatures fall as exp(-(R - observer.r_sun_kpc) / T_scale) [kpc]",
+                            lo=0, hi=1e4, lo_open=True),
+        "kappa_file": Text("dust absorption cross-section per gram (Draine 2003 format) in inputs/"),
+    },
+    "opacity": {
+        "dust_mode": Choice('dust pair-production rate: "anisotropic" = full angular integral '
+                            '(PHYSICS.md section 4, eq. 1); "angle_averaged" = isotropic '
+                            'approximation of the local photon density (faster; README gives '
+                            'its error)', "anisotropic", "angle_averaged"),
+        "grid": Choice('resolution of the dust rate table: "fine" (default, < 1 % from the '
+                       'direct calculation) or "coarse" (CI-size, a few %)', "fine", "coarse"),
+        "cache_dir": Text('directory for the cached rate tables; "auto" = $CORONA_CACHE_DIR, '
+                          'else $XDG_CACHE_HOME/corona, else ~/.cache/corona'),
+        "path_segment_kpc": Real("Galactic path integrals: Gauss-Legendre segments at most "
+                                 "this long [kpc]", lo=0.001, hi=10),
+    },
+    "cosmology": {
+        "H0_km_s_Mpc": Real("Hubble constant [km/s/Mpc] (flat LambdaCDM via astropy; "
+                            "h = 0.7, Omega_m = 0.3 as ebltable's tau tables)", lo=1, hi=1000),
+        "Omega_m": Real("matter density today (flat: Omega_Lambda = 1 - Omega_m)", lo=0, hi=1,
+                        lo_open=True),
     },
 }
 
