@@ -108,15 +108,16 @@ def accumulate_rate(F, half_of, i0, frac, coef, n_E, ratio, rate):
 
 
 @njit(cache=True, parallel=True)
-def build_points(R_pts, z_pts, look, w_half, comp, T_scale, R_sun, lnT0, dlnT, s_inner,
-                 ds_inner, ds_outer, R_box, z_box, Q, P, U, half_of, i0, frac, coef, n_E,
-                 ratio, kpc_cm, rate_out, iso_out, u_out):
+def build_points(R_pts, z_pts, look, w_half, group_of, group_w, n_groups, comp, T_scale, R_sun,
+                 lnT0, dlnT, s_inner, ds_inner, ds_outer, R_box, z_box, Q, P, U, half_of, i0,
+                 frac, coef, n_E, ratio, kpc_cm, rate_out, iso_out, u_out):
     """Dust rate-table entries at the points (R_pts[p], 0, z_pts[p]), in parallel.
 
     Columns per looking direction and temperature bin (ray_columns, converted to g cm^-2),
-    then F = C Q (per-direction kernels), the direction-dependent rate (accumulate_rate)
-    into rate_out[p] (n_u, n_E), the angle-averaged rate C_tot P into iso_out[p] (n_E) and
-    the photon energy density C_tot U into u_out[p], with C_tot = w_half C.
+    merged into direction groups (C_g = sum group_w C over each group), per-group kernels
+    F = C_g Q, the direction-dependent rate (accumulate_rate) into rate_out[p] (n_u, n_E),
+    the angle-averaged rate C_tot P into iso_out[p] (n_E) and the photon energy density
+    C_tot U into u_out[p], with C_tot = w_half C.
     """
     n_dir = look.shape[0]
     n_T = Q.shape[0]
@@ -125,7 +126,12 @@ def build_points(R_pts, z_pts, look, w_half, comp, T_scale, R_sun, lnT0, dlnT, s
         point_columns(R_pts[p], z_pts[p], look, comp, T_scale, R_sun, lnT0, dlnT, s_inner,
                       ds_inner, ds_outer, R_box, z_box, C)
         C *= kpc_cm
-        F = C @ Q
+        Cg = np.zeros((n_groups, n_T))
+        for h in range(n_dir):
+            g = group_of[h]
+            for b in range(n_T):
+                Cg[g, b] += group_w[h] * C[h, b]
+        F = Cg @ Q
         rate = np.zeros((coef.shape[0], n_E))
         accumulate_rate(F, half_of, i0, frac, coef, n_E, ratio, rate)
         rate_out[p] = rate
@@ -175,7 +181,8 @@ def _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz):
 @njit(cache=True)
 def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, y, z, ux, uy, uz, weight, out):
     """out[e] += weight * rate(E_e) with ln(rate) interpolated multilinearly in
-    (R, |z|, mu, psi) and linearly in ln E between nodes iE[e], iE[e] + 1 (weights wE)."""
+    (R, |z|, mu, psi) and, in ln E, with the 4-node stencil iE[e] .. iE[e] + 3 and weights
+    wE[e, :] (cubic Lagrange inside the table, linear extrapolation above it)."""
     iR, wR, iz, wz, im, wm, ip, wp = _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz)
     n_e = iE.size
     acc = np.zeros(n_e)
@@ -191,7 +198,9 @@ def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, y, z, ux, uy, uz, weight
                         continue
                     row = table[iR + a, iz + b, im + c, ip + d]
                     for e in range(n_e):
-                        acc[e] += fd * ((1.0 - wE[e]) * row[iE[e]] + wE[e] * row[iE[e] + 1])
+                        i = iE[e]
+                        acc[e] += fd * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
+                                        + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
     for e in range(n_e):
         out[e] += weight * math.exp(acc[e])
 
@@ -210,7 +219,9 @@ def _add_iso(table, R_g, z_g, iE, wE, x, y, z, weight, out):
             fb = fa * (wz if b else 1.0 - wz)
             row = table[iR + a, iz + b]
             for e in range(n_e):
-                acc[e] += fb * ((1.0 - wE[e]) * row[iE[e]] + wE[e] * row[iE[e] + 1])
+                i = iE[e]
+                acc[e] += fb * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
+                                + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
     for e in range(n_e):
         out[e] += weight * math.exp(acc[e])
 
@@ -277,3 +288,54 @@ def rate_at_iso(table, R_g, z_g, iE, wE, x, out):
     for i in range(x.shape[0]):
         out[i, :] = 0.0
         _add_iso(table, R_g, z_g, iE, wE, x[i, 0], x[i, 1], x[i, 2], 1.0, out[i])
+
+
+# --------------------------------------------------------------------------- direct reference
+@njit(cache=True, parallel=True)
+def direct_intensity(x0, look, s_base, comp, T_scale, R_sun, lam_cm, out):
+    """Reference line-of-sight integrals without temperature bins (for validation).
+
+    out[d, i] = Integral ds sum_j rho_j(x0 + s look[d]) B_lambda(lam_cm[i], T_j) [g cm^-3 kpc
+    x erg s^-1 cm^-2 sr^-1 cm^-1], trapezoid rule on the nodes s_base plus, where the ray
+    crosses the plane, 801 nodes clustered around the crossing. comp[j] = (rho0, r, z, T_sun).
+    """
+    h = 6.62607015e-27
+    c = 2.99792458e10
+    k = 1.380649e-16
+    s_max = s_base[-1]
+    t_extra = np.sinh(np.linspace(-8.0, 8.0, 801)) / np.sinh(8.0) * 20.0
+    for d in prange(look.shape[0]):
+        nx, ny, nz = look[d, 0], look[d, 1], look[d, 2]
+        nodes = s_base
+        if nz != 0.0:
+            sc = -x0[2] / nz
+            if 0.0 < sc < s_max:
+                width = 0.05 / max(abs(nz), 1e-3)
+                extra = sc + width * t_extra
+                extra = extra[(extra > 0.0) & (extra < s_max)]
+                nodes = np.sort(np.concatenate((s_base, extra)))
+        prev = np.zeros(lam_cm.size)
+        cur = np.zeros(lam_cm.size)
+        for m in range(nodes.size):
+            s = nodes[m]
+            x = x0[0] + s * nx
+            y = x0[1] + s * ny
+            z = x0[2] + s * nz
+            R = math.hypot(x, y)
+            for i in range(lam_cm.size):
+                cur[i] = 0.0
+            for j in range(comp.shape[0]):
+                rho = comp[j, 0] * math.exp(-R / comp[j, 1] - abs(z) / comp[j, 2])
+                if rho < 1e-300:
+                    continue
+                T = comp[j, 3] * math.exp(-(R - R_sun) / T_scale)
+                for i in range(lam_cm.size):
+                    xx = h * c / (lam_cm[i] * k * T)
+                    if xx < 700.0:
+                        cur[i] += rho * 2.0 * h * c * c / lam_cm[i] ** 5 / math.expm1(xx)
+            if m > 0:
+                ds = s - nodes[m - 1]
+                for i in range(lam_cm.size):
+                    out[d, i] += 0.5 * ds * (prev[i] + cur[i])
+            for i in range(lam_cm.size):
+                prev[i] = cur[i]

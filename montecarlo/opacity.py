@@ -69,7 +69,8 @@ def _check_finite(value, argument, lo=None, hi=None):
             rng.append(f">= {lo:g}")
         if hi is not None:
             rng.append(f"<= {hi:g}")
-        raise ArgumentError(f"{argument} = {value!r} is not allowed: expected a finite number "
+        shown = f"{float(arr[bad].ravel()[0]):g}"
+        raise ArgumentError(f"{argument} = {shown} is not allowed: expected a finite number "
                             + " and ".join(rng))
     return arr
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from transport.constants import K_B_EV_K, KPC_CM, M_E_EV, SIGMA_T_CM2
-from transport.errors import ArgumentError, CoronaError, DataFileError
+from transport.constants import KPC_CM, M_E_EV, SIGMA_T_CM2
+from transport.errors import ArgumentError, CoronaError
 
 from . import _kernels
 from .fields import cmb as cmb_field
@@ -44,7 +44,8 @@ E_MAX_EV = 1.0e20
 DUST_E_RANGE_EV = (1.0e11, 1.0e19)
 
 #: Dust-table resolutions. R, z nodes [kpc]; photon directions: n_mu_k sinh-spaced cosines x
-#: n_phi_k azimuths on [0, pi] (mirrored); gamma directions: n_mu_u x n_psi_u uniform;
+#: n_phi_k azimuths on [0, pi] (mirrored) for the rays, merged by ``group`` cosines for the
+#: angular integral of the rate; gamma directions: n_mu_u x n_psi_u uniform;
 #: E_per_decade; n_T temperature bins (2-200 K, uniform in ln T); y_ratio: sub-steps of the
 #: kernel grid per energy step. "fine" agrees with the direct calculation to < 1 %.
 DUST_GRIDS = {
@@ -53,11 +54,13 @@ DUST_GRIDS = {
            11, 12, 13, 14, 15, 16, 17, 18, 20, 22, 25, 30, 40, 60, 100],
         z=[0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1, 1.5, 2.5, 4, 7, 12, 20,
            35, 60, 100],
-        n_mu_k=48, n_phi_k=19, n_mu_u=25, n_psi_u=13, E_per_decade=8, n_T=128, y_ratio=8),
+        n_mu_k=64, n_phi_k=25, group=2, n_mu_u=25, n_psi_u=13, E_per_decade=8, n_T=160,
+        y_ratio=8),
     "coarse": dict(
         R=[0, 1, 2, 3, 4, 5, 6, 7, 8, 8.5, 9, 10, 12, 15, 20, 30, 50, 100],
         z=[0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 3, 8, 20, 100],
-        n_mu_k=32, n_phi_k=13, n_mu_u=9, n_psi_u=7, E_per_decade=8, n_T=96, y_ratio=8),
+        n_mu_k=32, n_phi_k=13, group=2, n_mu_u=9, n_psi_u=7, E_per_decade=8, n_T=96,
+        y_ratio=8),
 }
 _T_RANGE_K = (2.0, 200.0)
 _EPS_DUST_EV = (1.25e-4, 1.2)          # Draine's table spans 1e-4 - 1e4 micron
@@ -76,8 +79,8 @@ def check_energies(E_eV, argument: str = "E_eV") -> np.ndarray:
     E = np.asarray(E_eV, dtype=float)
     bad = ~np.isfinite(E) | (E < E_MIN_EV) | (E > E_MAX_EV)
     if np.any(bad):
-        raise ArgumentError(f"{argument} = {E[bad].ravel()[0]!r} is outside the tabulated range: "
-                            f"allowed {E_MIN_EV:g} <= {argument} <= {E_MAX_EV:g} eV")
+        raise ArgumentError(f"{argument} = {float(E[bad].ravel()[0]):g} is outside the tabulated "
+                            f"range: allowed {E_MIN_EV:g} <= {argument} <= {E_MAX_EV:g} eV")
     return E
 
 
@@ -282,35 +285,55 @@ def tabulated_table(cfg, progress=False):
 
 
 # --------------------------------------------------------------------------- dust geometry
-def photon_directions(n_mu: int, n_phi_half: int):
+@dataclass
+class PhotonDirections:
     """Target-photon directions k in the local frame (e_R, e_phi, e_z).
 
-    Returns (k_half (n_mu * n_phi_half, 3), k_full (n_full, 3), half_of (n_full,),
-    w_full (n_full,), w_half (n_mu * n_phi_half,)): the half set has azimuths in [0, pi]
-    (the fields are mirror-symmetric about the R-z plane); the full set adds the mirror
-    images of the interior azimuths; weights are solid angles (sum 4 pi), trapezoid in the
-    sinh-spaced mu and periodic trapezoid in azimuth. w_half sums the mirror images.
+    Rays are traced along the fine "half" set (n_mu sinh-spaced cosines x n_phi azimuths in
+    [0, pi]; the fields are mirror-symmetric about the R-z plane): k_half, w_half (solid
+    angles including the mirror images; sum 4 pi). The rate sums over the coarser "groups"
+    (``group`` consecutive cosines merged, photon number conserved, at the number-weighted
+    mean direction): half direction h adds group_w[h] of its kernel to group group_of[h];
+    the full set k_full (groups and the mirror images of the interior azimuths) refers to
+    its group by half_of, with solid angles w_full.
     """
+    k_half: np.ndarray
+    w_half: np.ndarray
+    group_of: np.ndarray
+    group_w: np.ndarray
+    k_full: np.ndarray
+    half_of: np.ndarray
+    w_full: np.ndarray
+
+
+def photon_directions(n_mu: int, n_phi_half: int, group: int = 1) -> PhotonDirections:
+    """The photon-direction sets of the dust table (see :class:`PhotonDirections`):
+    trapezoid weights in the sinh-spaced mu, periodic trapezoid in azimuth."""
+    if n_mu % group:
+        raise ValueError("n_mu must be a multiple of group")
     mu, w_mu = direction_grid_mu(n_mu)
     phi = np.linspace(0.0, np.pi, n_phi_half)
     dphi = phi[1] - phi[0]
     st = np.sqrt(np.clip(1.0 - mu * mu, 0.0, 1.0))
-    k_half, w_half, k_full, w_full, half_of = [], [], [], [], []
-    for i in range(n_mu):
-        for j in range(n_phi_half):
-            h = len(k_half)
-            k_half.append([st[i] * np.cos(phi[j]), st[i] * np.sin(phi[j]), mu[i]])
-            mirrored = 0 < j < n_phi_half - 1
-            w_half.append(w_mu[i] * dphi * (2.0 if mirrored else 1.0))
-            k_full.append(k_half[-1])
-            w_full.append(w_mu[i] * dphi)
-            half_of.append(h)
-            if mirrored:
-                k_full.append([st[i] * np.cos(phi[j]), -st[i] * np.sin(phi[j]), mu[i]])
-                w_full.append(w_mu[i] * dphi)
-                half_of.append(h)
-    return (np.array(k_half), np.array(k_full), np.array(half_of, dtype=np.int64),
-            np.array(w_full), np.array(w_half))
+    mirrored = (np.arange(n_phi_half) > 0) & (np.arange(n_phi_half) < n_phi_half - 1)
+    k_half = np.stack([np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)),
+                       np.repeat(mu[:, None], n_phi_half, axis=1)], axis=-1).reshape(-1, 3)
+    w_single = np.outer(w_mu, np.full(n_phi_half, dphi)).ravel()
+    w_half = w_single * np.tile(np.where(mirrored, 2.0, 1.0), n_mu)
+    i_mu, j_phi = np.divmod(np.arange(n_mu * n_phi_half), n_phi_half)
+    group_of = (i_mu // group) * n_phi_half + j_phi
+    n_groups = (n_mu // group) * n_phi_half
+    W = np.bincount(group_of, weights=w_single, minlength=n_groups)
+    group_w = w_single / W[group_of]
+    k_group = np.stack([np.bincount(group_of, weights=w_single * k_half[:, c], minlength=n_groups)
+                        for c in range(3)], axis=-1)
+    k_group /= np.linalg.norm(k_group, axis=1)[:, None]
+    g_mirrored = np.tile(mirrored, n_mu // group)
+    k_full = np.concatenate([k_group, k_group[g_mirrored] * np.array([1.0, -1.0, 1.0])])
+    half_of = np.concatenate([np.arange(n_groups), np.nonzero(g_mirrored)[0]]).astype(np.int64)
+    w_full = np.concatenate([W, W[g_mirrored]])
+    return PhotonDirections(k_half, w_half, group_of.astype(np.int64), group_w, k_full,
+                            half_of, w_full)
 
 
 def gamma_directions(n_mu: int, n_psi: int):
@@ -367,6 +390,26 @@ def dust_kernels(model: DustModel, E: np.ndarray, n_T: int, y_ratio: int) -> Dus
     return DustKernels(lnT, Q, P, U, float(lny0), float(dly))
 
 
+def energy_stencil(E_grid, E_eV):
+    """Cubic-Lagrange stencils in ln E on the uniform grid E_grid (see DustRateTable)."""
+    E = check_energies(np.atleast_1d(E_eV)).ravel()
+    n = E_grid.size
+    t = (np.log(E) - np.log(E_grid[0])) / np.log(E_grid[1] / E_grid[0])
+    zero = t < -1e-9
+    t = np.maximum(t, 0.0)
+    iE = np.clip(np.floor(t).astype(np.int64) - 1, 0, n - 4)
+    x = t - iE                                  # position within the stencil nodes 0..3
+    w = np.empty((E.size, 4))
+    w[:, 0] = -(x - 1) * (x - 2) * (x - 3) / 6.0
+    w[:, 1] = x * (x - 2) * (x - 3) / 2.0
+    w[:, 2] = -x * (x - 1) * (x - 3) / 2.0
+    w[:, 3] = x * (x - 1) * (x - 2) / 6.0
+    above = t > n - 1                           # linear extrapolation from the last two nodes
+    f = t[above] - (n - 2)
+    w[above] = np.stack([np.zeros_like(f), np.zeros_like(f), 1.0 - f, f], axis=-1)
+    return iE, np.ascontiguousarray(w), zero
+
+
 def direction_weights(u, k_full, w_full, E0, lny0, dly):
     """Interpolation data of eq. (1) on the kernel grid, for gamma directions u (n_u, 3)
     and target-photon directions k_full (n_k, 3) with solid-angle weights w_full: the rate
@@ -413,15 +456,10 @@ class DustRateTable:
     u_eV_cm3: np.ndarray
 
     def energy_weights(self, E_eV):
-        """(iE, wE, zero): interpolation nodes and weights in ln E for the energies E
-        (linear extrapolation of ln rate above the table) and the mask of energies below
-        the table, where the rate is zero."""
-        E = check_energies(np.atleast_1d(E_eV)).ravel()
-        lnE = np.log(self.E_eV)
-        step = lnE[1] - lnE[0]
-        t = np.maximum((np.log(E) - lnE[0]) / step, 0.0)
-        iE = np.minimum(t.astype(np.int64), lnE.size - 2)
-        return iE, t - iE, E < self.E_eV[0] * (1.0 - 1e-12)
+        """(iE, wE, zero): the 4-node stencils in ln E for the energies E (first node iE,
+        weights wE (n, 4)): cubic Lagrange interpolation of ln(rate) inside the table, linear
+        extrapolation above it; and the mask of energies below the table (rate zero)."""
+        return energy_stencil(self.E_eV, E_eV)
 
     def rate_per_kpc(self, x_kpc, u, E_eV, mode="anisotropic"):
         """Interpolated 1/lambda [kpc^-1] at Galactocentric points x (n, 3) for directions
@@ -473,10 +511,10 @@ def build_dust_arrays(model: DustModel, grid: dict, progress=False) -> dict:
 
     E = energy_grid(grid["E_per_decade"], *DUST_E_RANGE_EV)
     kern = dust_kernels(model, E, grid["n_T"], grid["y_ratio"])
-    k_half, k_full, half_of, w_full, w_half = photon_directions(grid["n_mu_k"], grid["n_phi_k"])
-    look = np.ascontiguousarray(-k_half)              # photons travelling along k come from -k
+    dirs = photon_directions(grid["n_mu_k"], grid["n_phi_k"], grid["group"])
+    look = np.ascontiguousarray(-dirs.k_half)         # photons travelling along k come from -k
     mu_u, psi_u, u = gamma_directions(grid["n_mu_u"], grid["n_psi_u"])
-    i0, frac, coef = direction_weights(u, k_full, w_full, E[0], kern.lny0, kern.dly)
+    i0, frac, coef = direction_weights(u, dirs.k_full, dirs.w_full, E[0], kern.lny0, kern.dly)
     R = np.asarray(grid["R"], dtype=float)
     z = np.asarray(grid["z"], dtype=float)
     comp = model.component_array()
@@ -488,11 +526,11 @@ def build_dust_arrays(model: DustModel, grid: dict, progress=False) -> dict:
     for iR in tqdm(range(R.size), desc="dust rate table", unit="R", disable=not progress,
                    leave=False):
         _kernels.build_points(
-            np.full(z.size, R[iR]), z, look, np.ascontiguousarray(w_half), comp,
-            model.T_scale_kpc, model.r_sun_kpc, kern.lnT[0], kern.lnT[1] - kern.lnT[0],
-            _RAY["s_inner"], _RAY["ds_inner"], _RAY["ds_outer"], _RAY["R_box"], _RAY["z_box"],
-            Qc, Pc, np.ascontiguousarray(kern.U), half_of, i0, frac, coef, E.size,
-            grid["y_ratio"], KPC_CM, aniso[iR], iso[iR], energy[iR])
+            np.full(z.size, R[iR]), z, look, dirs.w_half, dirs.group_of, dirs.group_w,
+            int(dirs.group_of.max()) + 1, comp, model.T_scale_kpc, model.r_sun_kpc, kern.lnT[0],
+            kern.lnT[1] - kern.lnT[0], _RAY["s_inner"], _RAY["ds_inner"], _RAY["ds_outer"],
+            _RAY["R_box"], _RAY["z_box"], Qc, Pc, np.ascontiguousarray(kern.U), dirs.half_of,
+            i0, frac, coef, E.size, grid["y_ratio"], KPC_CM, aniso[iR], iso[iR], energy[iR])
     if iso[..., 0].max() > 1e-9 * iso.max():
         raise CoronaError("dust rate table: the rate at the lowest tabulated energy "
                           f"{E[0]:g} eV is not negligible; the dust temperatures are too high "

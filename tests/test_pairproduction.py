@@ -1,7 +1,7 @@
 """Breit-Wheeler cross-section, the isotropic kernel, the direction convention and the CMB."""
 import numpy as np
 import pytest
-from scipy import integrate, optimize
+from scipy import optimize
 
 import montecarlo as mc
 from montecarlo import pairproduction as pp

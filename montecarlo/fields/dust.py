@@ -13,14 +13,15 @@ Parameters (defaults in inputs/default.toml, section [dust]; README "Dust model"
 - rho_j0, r_j, z_j: Misiriotis et al. 2006 (A&A 459, 113), Table 2, the model Vernetto &
   Lipari build on: cold 1.51e-25 g cm^-3, 5.0 kpc, 0.1 kpc; warm 1.22e-27 g cm^-3, 3.3 kpc,
   0.09 kpc.
-- Temperatures: Vernetto & Lipari's eq. 17 could not be obtained; the profile keeps their
-  form (falling exponentially with R) and is fixed as documented in the README: the cold
-  dust at the Sun T = 17.5 K (COBE-FIRAS high-latitude dust, Boulanger et al. 1996, A&A 312,
-  256, fitted with emissivity index 2, the far-infrared slope of Draine's kappa), the scale
-  r_T = (4 + beta) h_star = 15.6 kpc (radiative equilibrium T ~ U^(1/(4+beta)), beta = 2,
-  in a starlight field U falling like the stellar disc, h_star = 2.6 kpc, Bland-Hawthorn &
-  Gerhard 2016), and the warm dust at the Sun calibrated against the local far-infrared
-  energy density (see ``calibration_report``).
+- Temperatures: Vernetto & Lipari's eqs. 16-17 could not be obtained; the profile keeps the
+  form "falling exponentially with R" and its three numbers are fixed as documented in the
+  README ("Dust model: parameters and calibration"): the cold dust at the Sun T = 17.5 K
+  (COBE-FIRAS local dust, Boulanger et al. 1996, A&A 312, 256, emissivity index 2 like
+  Draine's kappa); the warm dust at the Sun T = 35 K, calibrated on the local colour
+  I_nu(60 um) / I_nu(100 um) = 0.21 (IRAS cirrus, Boulanger & Perault 1988), see
+  :func:`local_colour_ratio`; the scale r_T = 60 kpc, calibrated on Vernetto & Lipari's
+  maximum infrared absorption P_abs = 0.45 near 150 TeV behind the Galactic centre
+  (benchmarks/validate_opacity.py reports all three, tests/test_dust.py guards them).
 
 Direction convention (PHYSICS.md section 4): k is the direction the target photon travels;
 the intensity that arrives travelling along k is the one seen looking along n = -k.
@@ -32,7 +33,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from transport.constants import C_CM_S, EV_ERG, HC_EV_CM, K_B_EV_K, KPC_CM
+from transport.constants import C_CM_S, EV_ERG, HC_EV_CM, KPC_CM
 from transport.data import input_path
 from transport.errors import DataFileError
 
@@ -153,25 +154,21 @@ def direct_photon_density(model: DustModel, eps_eV, x0_kpc, look_dirs, s_max_kpc
                           n_steps=6000):
     """dn/(d eps dOmega) at x0 [cm^-3 eV^-1 sr^-1] for photons arriving from each looking
     direction (n_dir, 3) (they travel along -look), by brute-force line-of-sight integration:
-    exact emissivity at every node of a fine grid in s (denser near x0 and across the plane),
-    trapezoid rule. Independent of the tabulation in :mod:`montecarlo.ratetables` (no
-    temperature bins, no analytic vertical integration); used as its reference."""
-    x0 = np.asarray(x0_kpc, dtype=float)
-    out = np.empty((len(look_dirs), np.size(eps_eV)))
+    the exact emissivity [eq. A3] at every node of a fine grid in s (n_steps nodes, dense
+    near x0, plus nodes clustered where the ray crosses the plane), trapezoid rule (numba
+    kernel ``direct_intensity``). Independent of the tabulation in
+    :mod:`montecarlo.ratetables` (no temperature bins, no analytic vertical integration);
+    used as its reference."""
+    from montecarlo._kernels import direct_intensity
+    eps = np.asarray(eps_eV, dtype=float)
+    lam_cm = HC_EV_CM / eps
     t = np.linspace(0.0, 1.0, n_steps)
     s = s_max_kpc * (np.expm1(12.0 * t) / np.expm1(12.0))        # dense near the point
-    for i, n in enumerate(np.asarray(look_dirs, dtype=float)):
-        nodes = s
-        if n[2] != 0.0:                                          # refine across the plane
-            sc = -x0[2] / n[2]
-            if 0.0 < sc < s_max_kpc:
-                width = 0.05 / max(abs(n[2]), 1e-3)
-                extra = sc + width * np.sinh(np.linspace(-8.0, 8.0, 801)) / np.sinh(8.0) * 20.0
-                nodes = np.unique(np.concatenate([s, extra[(extra > 0) & (extra < s_max_kpc)]]))
-        pts = x0 + nodes[:, None] * n
-        em = model.emissivity(eps_eV, pts)
-        out[i] = np.trapezoid(em, nodes * KPC_CM, axis=0)
-    return out
+    out = np.zeros((len(look_dirs), eps.size))
+    direct_intensity(np.asarray(x0_kpc, dtype=float), np.ascontiguousarray(look_dirs, dtype=float),
+                     s, model.component_array(), model.T_scale_kpc, model.r_sun_kpc, lam_cm, out)
+    kap = kappa_cm2_g(lam_cm * 1e4, model.kappa_file)
+    return out * KPC_CM * kap * lam_cm / (C_CM_S * eps ** 2 * EV_ERG)
 
 
 def angle_integrated_density(model: DustModel, eps_eV, R_kpc, z_kpc=0.0, n_mu=96, n_phi=72,
