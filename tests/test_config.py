@@ -92,6 +92,9 @@ def test_set_syntax(text, key, value):
     ({"time.snapshots_gyr": [3.0, 11.0]}, "time.snapshots_gyr"),
     ({"diffusion.D0_cm2_s": float("nan")}, "diffusion.D0_cm2_s"),
     ({"normalization.reference": "GSF"}, "normalization.reference"),
+    ({"dust.warm_T_sun_K": 190.0}, "dust.warm_T_sun_K = 190"),
+    ({"fields.ebl_model": "inoue"}, "fields.ebl_model"),
+    ({"opacity.grid": "medium"}, "opacity.grid"),
 ])
 def test_bad_input_is_one_clear_config_error(bad, fragment):
     with pytest.raises(ConfigError) as err:

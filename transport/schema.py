@@ -18,6 +18,8 @@ SEED_HISTORY_END_GYR = 12.0
 MAX_RELATIVE_CELL_WIDTH = 0.25
 #: Minimum number of cells inside the source sphere r < r_Q.
 MIN_CELLS_INSIDE_RQ = 8
+#: Hottest dust the pair-production rate tables resolve [K] (their temperature bins).
+MAX_DUST_T_K = 200.0
 
 SCHEMA = {
     "observer": {
@@ -196,6 +198,16 @@ def resolve_and_check(cfg: dict) -> None:
             f"time.t_end_gyr = {t_end:g} is beyond the seed injection history, which ends at "
             f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
             'source.history = "constant"')
+    dust = cfg["dust"]
+    for comp in ("cold", "warm"):
+        T_centre = dust[f"{comp}_T_sun_K"] * math.exp(r_sun / dust["T_scale_kpc"])
+        if T_centre > MAX_DUST_T_K:
+            raise ConfigError(
+                f"dust.{comp}_T_sun_K = {dust[f'{comp}_T_sun_K']:g} with dust.T_scale_kpc = "
+                f"{dust['T_scale_kpc']:g} makes the {comp} dust {T_centre:.0f} K at the Galactic "
+                f"centre; the rate tables resolve dust up to {MAX_DUST_T_K:g} K (lower the "
+                "temperature or raise the scale)")
+
     late = [t for t in time["snapshots_gyr"] if t > t_end]
     if late:
         raise ConfigError(
