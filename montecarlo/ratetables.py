@@ -34,7 +34,7 @@ from .fields.dust import DustModel, direction_grid_mu, photon_density_per_column
 from .pairproduction import gs_kernel, isotropic_rate_per_cm, sigma_gg_cm2
 
 #: Bump when the way a table is computed changes (invalidates cached files).
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 #: Energy range of every table and of the public API [eV].
 E_MIN_EV = 1.0e9
 E_MAX_EV = 1.0e20
@@ -391,13 +391,19 @@ def dust_kernels(model: DustModel, E: np.ndarray, n_T: int, y_ratio: int) -> Dus
 
 
 def energy_stencil(E_grid, E_eV):
-    """Cubic-Lagrange stencils in ln E on the uniform grid E_grid (see DustRateTable)."""
+    """Stencils in ln E on the uniform grid E_grid (see DustRateTable.energy_weights):
+    (iE, wE (n, 4), bE, zero). Cubic Lagrange through nodes iE .. iE + 3, clamped between the
+    bracketing nodes iE + bE and iE + bE + 1 (no overshoot where ln rate drops steeply
+    towards the pair threshold); above the table linear extrapolation from the last two
+    nodes (bE = -1, no clamp); ``zero``: energies below the table."""
     E = check_energies(np.atleast_1d(E_eV)).ravel()
     n = E_grid.size
     t = (np.log(E) - np.log(E_grid[0])) / np.log(E_grid[1] / E_grid[0])
     zero = t < -1e-9
     t = np.maximum(t, 0.0)
-    iE = np.clip(np.floor(t).astype(np.int64) - 1, 0, n - 4)
+    left = np.minimum(np.floor(t).astype(np.int64), n - 2)        # bracketing interval
+    iE = np.clip(left - 1, 0, n - 4)
+    bE = left - iE
     x = t - iE                                  # position within the stencil nodes 0..3
     w = np.empty((E.size, 4))
     w[:, 0] = -(x - 1) * (x - 2) * (x - 3) / 6.0
@@ -407,7 +413,8 @@ def energy_stencil(E_grid, E_eV):
     above = t > n - 1                           # linear extrapolation from the last two nodes
     f = t[above] - (n - 2)
     w[above] = np.stack([np.zeros_like(f), np.zeros_like(f), 1.0 - f, f], axis=-1)
-    return iE, np.ascontiguousarray(w), zero
+    bE[above] = -1
+    return iE, np.ascontiguousarray(w), bE.astype(np.int64), zero
 
 
 def direction_weights(u, k_full, w_full, E0, lny0, dly):
@@ -443,8 +450,9 @@ class DustRateTable:
 
     ln_aniso (n_R, n_z, n_mu, n_psi, n_E) and ln_iso (n_R, n_z, n_E): ln(1/lambda [kpc^-1]);
     u_eV_cm3 (n_R, n_z): dust photon energy density. Beyond the grid (R > R[-1] or
-    |z| > z[-1]) the edge values are used. The ln-rate tables are float32 (relative
-    precision 1e-7) to halve the memory.
+    |z| > z[-1]) the edge values are used. The ln-rate tables are float32 (absolute
+    precision ~1e-6 in ln rate, i.e. relative 1e-6 in the rate) to halve the memory; the
+    logarithm (not the rate) is stored so that rates far below float32's range survive.
     """
     E_eV: np.ndarray
     R_kpc: np.ndarray
@@ -456,9 +464,10 @@ class DustRateTable:
     u_eV_cm3: np.ndarray
 
     def energy_weights(self, E_eV):
-        """(iE, wE, zero): the 4-node stencils in ln E for the energies E (first node iE,
-        weights wE (n, 4)): cubic Lagrange interpolation of ln(rate) inside the table, linear
-        extrapolation above it; and the mask of energies below the table (rate zero)."""
+        """(iE, wE, bE, zero): the 4-node stencils in ln E for the energies E (first node
+        iE, weights wE (n, 4), clamping bracket bE): cubic Lagrange interpolation of ln(rate)
+        inside the table (clamped, no overshoot), linear extrapolation above it; and the mask
+        of energies below the table (rate zero)."""
         return energy_stencil(self.E_eV, E_eV)
 
     def rate_per_kpc(self, x_kpc, u, E_eV, mode="anisotropic"):
@@ -466,13 +475,13 @@ class DustRateTable:
         u (n, 3) and energies E: (n, n_E)."""
         x = np.ascontiguousarray(np.atleast_2d(x_kpc), dtype=float)
         u = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(u), x.shape), dtype=float)
-        iE, wE, zero = self.energy_weights(E_eV)
+        iE, wE, bE, zero = self.energy_weights(E_eV)
         out = np.empty((x.shape[0], iE.size))
         if mode == "anisotropic":
             _kernels.rate_at_aniso(self.ln_aniso, self.R_kpc, self.z_kpc, self.mu, self.psi,
-                                   iE, wE, x, u, out)
+                                   iE, wE, bE, x, u, out)
         else:
-            _kernels.rate_at_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, x, out)
+            _kernels.rate_at_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, bE, x, out)
         out[:, zero] = 0.0
         return out
 
@@ -482,15 +491,15 @@ class DustRateTable:
         starts = np.ascontiguousarray(np.atleast_2d(starts_kpc), dtype=float)
         ends = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(ends_kpc), starts.shape),
                                     dtype=float)
-        iE, wE, zero = self.energy_weights(E_eV)
+        iE, wE, bE, zero = self.energy_weights(E_eV)
         gx, gw = np.polynomial.legendre.leggauss(gl_order)
         out = np.empty((starts.shape[0], iE.size))
         if mode == "anisotropic":
             _kernels.tau_paths_aniso(self.ln_aniso, self.R_kpc, self.z_kpc, self.mu, self.psi,
-                                     iE, wE, starts, ends, float(segment_kpc), gx, gw, out)
+                                     iE, wE, bE, starts, ends, float(segment_kpc), gx, gw, out)
         else:
-            _kernels.tau_paths_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, starts, ends,
-                                   float(segment_kpc), gx, gw, out)
+            _kernels.tau_paths_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, bE, starts,
+                                   ends, float(segment_kpc), gx, gw, out)
         out[:, zero] = 0.0
         return out
 
@@ -536,13 +545,15 @@ def build_dust_arrays(model: DustModel, grid: dict, progress=False) -> dict:
                           f"{E[0]:g} eV is not negligible; the dust temperatures are too high "
                           "for the table's energy range")
     shape = (R.size, z.size, mu_u.size, psi_u.size, E.size)
+    ln_aniso = np.log(np.maximum(aniso.reshape(shape), 1e-300)) + np.log(KPC_CM)
     return {"E_eV": E, "R_kpc": R, "z_kpc": z, "mu": mu_u, "psi": psi_u,
-            "rate_aniso_per_cm": aniso.reshape(shape).astype(np.float32),
+            "ln_rate_aniso_per_kpc": ln_aniso.astype(np.float32),
             "rate_iso_per_cm": iso, "u_eV_cm3": energy}
 
 
 _DUST_UNITS = {"E_eV": "eV", "R_kpc": "kpc", "z_kpc": "kpc", "mu": "", "psi": "rad",
-               "rate_aniso_per_cm": "cm^-1", "rate_iso_per_cm": "cm^-1", "u_eV_cm3": "eV cm^-3"}
+               "ln_rate_aniso_per_kpc": "ln(kpc^-1)", "rate_iso_per_cm": "cm^-1",
+               "u_eV_cm3": "eV cm^-3"}
 
 
 def dust_table(cfg, progress=False) -> DustRateTable:
@@ -551,10 +562,9 @@ def dust_table(cfg, progress=False) -> DustRateTable:
     grid = DUST_GRIDS[cfg.opacity.grid]
     arrays, _, _ = cached_table("dust", cfg, dust_spec(cfg),
                                 lambda p: build_dust_arrays(model, grid, p), _DUST_UNITS, progress)
-    to_ln_kpc = np.log(KPC_CM)
-    ln_aniso = (np.log(np.maximum(arrays["rate_aniso_per_cm"].astype(float), 1e-300))
-                + to_ln_kpc).astype(np.float32)
-    ln_iso = (np.log(np.maximum(arrays["rate_iso_per_cm"], 1e-300)) + to_ln_kpc).astype(np.float32)
+    ln_aniso = np.asarray(arrays["ln_rate_aniso_per_kpc"], dtype=np.float32)
+    ln_iso = (np.log(np.maximum(arrays["rate_iso_per_cm"], 1e-300))
+              + np.log(KPC_CM)).astype(np.float32)
     return DustRateTable(arrays["E_eV"], arrays["R_kpc"], arrays["z_kpc"], arrays["mu"],
                          arrays["psi"], np.ascontiguousarray(ln_aniso),
                          np.ascontiguousarray(ln_iso), arrays["u_eV_cm3"])

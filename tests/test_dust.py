@@ -166,3 +166,17 @@ def test_anisotropic_versus_angle_averaged(coarse_opacity):
         ta = coarse_opacity.optical_depth_galactic(E, l, 0, 8.5, ("dust",))[0]
         ti = op_iso.optical_depth_galactic(E, l, 0, 8.5, ("dust",))[0]
         assert 0.05 < sign * (ta - ti) / ti < 0.6
+
+
+@pytest.mark.parametrize("mode", ["anisotropic", "angle_averaged"])
+def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
+    """Regression: the energy interpolation near the pair threshold, where ln(rate) falls by
+    hundreds over a few table nodes, must not overshoot (a cubic without clamping produced
+    a spurious spike at 2 TeV). tau_dust rises monotonically from 1e11 eV to its peak."""
+    cfg = transport.load_config({**COARSE, "opacity.dust_mode": mode})
+    from montecarlo.opacity import opacity_for
+    E = np.geomspace(1e11, 1e14, 301)
+    for l in (0.0, 90.0):
+        tau = opacity_for(cfg).optical_depth_galactic(E, l, 0.0, 8.5, ("dust",))
+        assert np.all(np.diff(tau) >= 0.0), l
+        assert tau[E < 3e12].max() < 1e-6

@@ -87,7 +87,7 @@ def test_tables_are_cached_with_provenance_and_rebuilt_when_inputs_change(tmp_pa
         for key in ("code_version", "created_utc", "config_toml", "table_key", "table_version"):
             assert key in fh.attrs
         assert json.loads(fh.attrs["config_json"])["dust"]["cold_r_kpc"] == 5.0
-        assert fh["rate_aniso_per_cm"].attrs["units"] == "cm^-1"
+        assert fh["ln_rate_aniso_per_kpc"].attrs["units"] == "ln(kpc^-1)"
     _, path, built = rt.cached_table("dust", cfg, rt.dust_spec(cfg), None, rt._DUST_UNITS)
     assert path == files[0] and not built                # loaded, build() never called
     changed = cfg.with_overrides({"dust.cold_T_sun_K": 18.0})
