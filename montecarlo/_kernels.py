@@ -161,6 +161,17 @@ def _locate(grid, x):
 
 
 @njit(cache=True)
+def _far_field(R_g, z_g, R, z):
+    """ln of the dilution beyond the table: the edge value falls as 1/r^2 with the distance
+    r from the Galactic centre (a distant observer sees the Galaxy as a point); 0 inside."""
+    Rc = min(R, R_g[R_g.size - 1])
+    zc = min(abs(z), z_g[z_g.size - 1])
+    if Rc == R and zc == abs(z):
+        return 0.0
+    return 2.0 * math.log(math.hypot(Rc, zc) / math.hypot(R, z))
+
+
+@njit(cache=True)
 def _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz):
     """Grid indices and weights of (R, |z|, mu, psi) for position (x, y, z), direction u."""
     R = math.hypot(x, y)
@@ -179,31 +190,14 @@ def _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz):
 
 
 @njit(cache=True)
-def _interp_row(row, i, w, b):
-    """Stencil interpolation of one table row: sum_k w[k] row[i + k], clamped between the
-    bracketing nodes row[i + b], row[i + b + 1] when b >= 0 (no overshoot)."""
-    v = w[0] * row[i] + w[1] * row[i + 1] + w[2] * row[i + 2] + w[3] * row[i + 3]
-    if b >= 0:
-        lo = row[i + b]
-        hi = row[i + b + 1]
-        if lo > hi:
-            lo, hi = hi, lo
-        if v < lo:
-            v = lo
-        elif v > hi:
-            v = hi
-    return v
-
-
-@njit(cache=True)
-def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, x, y, z, ux, uy, uz, weight, out):
+def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, y, z, ux, uy, uz, weight, out):
     """out[e] += weight * rate(E_e) with ln(rate) interpolated multilinearly in
     (R, |z|, mu, psi) and, in ln E, with the 4-node stencil iE[e] .. iE[e] + 3 and weights
-    wE[e, :] (cubic Lagrange inside the table, clamped between the bracketing nodes
-    iE + bE[e], iE + bE[e] + 1; linear extrapolation above it, bE = -1)."""
+    wE[e, :] (cubic Lagrange inside the table, linear extrapolation above it). The
+    far-field dilution _far_field applies beyond the (R, z) grid."""
     iR, wR, iz, wz, im, wm, ip, wp = _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz)
     n_e = iE.size
-    acc = np.zeros(n_e)
+    acc = np.full(n_e, _far_field(R_g, z_g, math.hypot(x, y), z))
     for a in range(2):
         fa = wR if a else 1.0 - wR
         for b in range(2):
@@ -216,26 +210,30 @@ def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, x, y, z, ux, uy, uz, we
                         continue
                     row = table[iR + a, iz + b, im + c, ip + d]
                     for e in range(n_e):
-                        acc[e] += fd * _interp_row(row, iE[e], wE[e], bE[e])
+                        i = iE[e]
+                        acc[e] += fd * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
+                                        + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
     for e in range(n_e):
         out[e] += weight * math.exp(acc[e])
 
 
 @njit(cache=True)
-def _add_iso(table, R_g, z_g, iE, wE, bE, x, y, z, weight, out):
+def _add_iso(table, R_g, z_g, iE, wE, x, y, z, weight, out):
     """As _add_aniso for a table of ln(rate) on (R, |z|, E) (angle-averaged field)."""
     R = math.hypot(x, y)
     iR, wR = _locate(R_g, R)
     iz, wz = _locate(z_g, abs(z))
     n_e = iE.size
-    acc = np.zeros(n_e)
+    acc = np.full(n_e, _far_field(R_g, z_g, R, z))
     for a in range(2):
         fa = wR if a else 1.0 - wR
         for b in range(2):
             fb = fa * (wz if b else 1.0 - wz)
             row = table[iR + a, iz + b]
             for e in range(n_e):
-                acc[e] += fb * _interp_row(row, iE[e], wE[e], bE[e])
+                i = iE[e]
+                acc[e] += fb * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
+                                + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
     for e in range(n_e):
         out[e] += weight * math.exp(acc[e])
 
@@ -254,8 +252,8 @@ def _path_setup(starts, ends, p, seg_kpc):
 
 
 @njit(cache=True, parallel=True)
-def tau_paths_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, starts, ends, seg_kpc, gl_x,
-                    gl_w, out):
+def tau_paths_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, starts, ends, seg_kpc, gl_x, gl_w,
+                    out):
     """Optical depth along straight paths starts[p] -> ends[p] (out (n_p, n_E), overwritten).
 
     out[p, e] = Integral ds rate(E_e; x(s), u), u = (end - start)/|end - start|, by
@@ -268,13 +266,13 @@ def tau_paths_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, starts, ends, seg_
         for sgm in range(n_seg):
             for q in range(gl_x.size):
                 s = (sgm + 0.5 + 0.5 * gl_x[q]) * h
-                _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, starts[p, 0] + s * ux,
+                _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, starts[p, 0] + s * ux,
                            starts[p, 1] + s * uy, starts[p, 2] + s * uz, ux, uy, uz,
                            0.5 * h * gl_w[q], out[p])
 
 
 @njit(cache=True, parallel=True)
-def tau_paths_iso(table, R_g, z_g, iE, wE, bE, starts, ends, seg_kpc, gl_x, gl_w, out):
+def tau_paths_iso(table, R_g, z_g, iE, wE, starts, ends, seg_kpc, gl_x, gl_w, out):
     """As tau_paths_aniso for the angle-averaged table ln rate on (R, |z|, E)."""
     for p in prange(starts.shape[0]):
         out[p, :] = 0.0
@@ -282,26 +280,26 @@ def tau_paths_iso(table, R_g, z_g, iE, wE, bE, starts, ends, seg_kpc, gl_x, gl_w
         for sgm in range(n_seg):
             for q in range(gl_x.size):
                 s = (sgm + 0.5 + 0.5 * gl_x[q]) * h
-                _add_iso(table, R_g, z_g, iE, wE, bE, starts[p, 0] + s * ux,
+                _add_iso(table, R_g, z_g, iE, wE, starts[p, 0] + s * ux,
                          starts[p, 1] + s * uy, starts[p, 2] + s * uz,
                          0.5 * h * gl_w[q], out[p])
 
 
 @njit(cache=True)
-def rate_at_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, x, u, out):
+def rate_at_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, u, out):
     """Interpolated rate at points x[i] for directions u[i] (out (n, n_E), overwritten)."""
     for i in range(x.shape[0]):
         out[i, :] = 0.0
-        _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, bE, x[i, 0], x[i, 1], x[i, 2],
+        _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x[i, 0], x[i, 1], x[i, 2],
                    u[i, 0], u[i, 1], u[i, 2], 1.0, out[i])
 
 
 @njit(cache=True)
-def rate_at_iso(table, R_g, z_g, iE, wE, bE, x, out):
+def rate_at_iso(table, R_g, z_g, iE, wE, x, out):
     """Interpolated angle-averaged rate at points x[i] (out (n, n_E), overwritten)."""
     for i in range(x.shape[0]):
         out[i, :] = 0.0
-        _add_iso(table, R_g, z_g, iE, wE, bE, x[i, 0], x[i, 1], x[i, 2], 1.0, out[i])
+        _add_iso(table, R_g, z_g, iE, wE, x[i, 0], x[i, 1], x[i, 2], 1.0, out[i])
 
 
 # --------------------------------------------------------------------------- direct reference

@@ -392,18 +392,14 @@ def dust_kernels(model: DustModel, E: np.ndarray, n_T: int, y_ratio: int) -> Dus
 
 def energy_stencil(E_grid, E_eV):
     """Stencils in ln E on the uniform grid E_grid (see DustRateTable.energy_weights):
-    (iE, wE (n, 4), bE, zero). Cubic Lagrange through nodes iE .. iE + 3, clamped between the
-    bracketing nodes iE + bE and iE + bE + 1 (no overshoot where ln rate drops steeply
-    towards the pair threshold); above the table linear extrapolation from the last two
-    nodes (bE = -1, no clamp); ``zero``: energies below the table."""
+    (iE, wE (n, 4), zero). Cubic Lagrange through nodes iE .. iE + 3; above the table linear
+    extrapolation from the last two nodes; ``zero``: energies below the table."""
     E = check_energies(np.atleast_1d(E_eV)).ravel()
     n = E_grid.size
     t = (np.log(E) - np.log(E_grid[0])) / np.log(E_grid[1] / E_grid[0])
     zero = t < -1e-9
     t = np.maximum(t, 0.0)
-    left = np.minimum(np.floor(t).astype(np.int64), n - 2)        # bracketing interval
-    iE = np.clip(left - 1, 0, n - 4)
-    bE = left - iE
+    iE = np.clip(np.floor(t).astype(np.int64) - 1, 0, n - 4)
     x = t - iE                                  # position within the stencil nodes 0..3
     w = np.empty((E.size, 4))
     w[:, 0] = -(x - 1) * (x - 2) * (x - 3) / 6.0
@@ -413,8 +409,32 @@ def energy_stencil(E_grid, E_eV):
     above = t > n - 1                           # linear extrapolation from the last two nodes
     f = t[above] - (n - 2)
     w[above] = np.stack([np.zeros_like(f), np.zeros_like(f), 1.0 - f, f], axis=-1)
-    bE[above] = -1
-    return iE, np.ascontiguousarray(w), bE.astype(np.int64), zero
+    return iE, np.ascontiguousarray(w), zero
+
+
+#: ln(rate [kpc^-1]) below which a dust-table entry is the underflow floor (no photon above
+#: the pair threshold, rate < 1e-300 cm^-1).
+_LN_FLOOR_KPC = -400.0
+
+
+def smooth_floor(ln_rate):
+    """Replace the underflow floor at the low-energy end of every row (last axis) by a
+    linear continuation of the first two resolved nodes, in place: ln(rate) then falls
+    steadily below the pair threshold instead of jumping by hundreds, so the cubic energy
+    interpolation cannot overshoot there (a plain cubic across the jump gave a spurious
+    absorption spike at 2 TeV). The continued rates are < e^-40 kpc^-1: nothing physical
+    changes."""
+    valid = ln_rate > _LN_FLOOR_KPC
+    has = valid.any(axis=-1) & valid[..., -2:].all(axis=-1)
+    j0 = np.argmax(valid, axis=-1)
+    j0 = np.where(has, np.minimum(j0, ln_rate.shape[-1] - 2), 0)
+    v0 = np.take_along_axis(ln_rate, j0[..., None], axis=-1)
+    v1 = np.take_along_axis(ln_rate, j0[..., None] + 1, axis=-1)
+    slope = np.maximum(v1 - v0, 1.0)
+    j = np.arange(ln_rate.shape[-1])
+    fill = (j < j0[..., None]) & has[..., None]
+    ln_rate[...] = np.where(fill, v0 - (j0[..., None] - j) * slope, ln_rate)
+    return ln_rate
 
 
 def direction_weights(u, k_full, w_full, E0, lny0, dly):
@@ -450,7 +470,7 @@ class DustRateTable:
 
     ln_aniso (n_R, n_z, n_mu, n_psi, n_E) and ln_iso (n_R, n_z, n_E): ln(1/lambda [kpc^-1]);
     u_eV_cm3 (n_R, n_z): dust photon energy density. Beyond the grid (R > R[-1] or
-    |z| > z[-1]) the edge values are used. The ln-rate tables are float32 (absolute
+    |z| > z[-1], 100 kpc) the edge value falls as 1/r^2 with the Galactocentric distance. The ln-rate tables are float32 (absolute
     precision ~1e-6 in ln rate, i.e. relative 1e-6 in the rate) to halve the memory; the
     logarithm (not the rate) is stored so that rates far below float32's range survive.
     """
@@ -464,10 +484,9 @@ class DustRateTable:
     u_eV_cm3: np.ndarray
 
     def energy_weights(self, E_eV):
-        """(iE, wE, bE, zero): the 4-node stencils in ln E for the energies E (first node
-        iE, weights wE (n, 4), clamping bracket bE): cubic Lagrange interpolation of ln(rate)
-        inside the table (clamped, no overshoot), linear extrapolation above it; and the mask
-        of energies below the table (rate zero)."""
+        """(iE, wE, zero): the 4-node stencils in ln E for the energies E
+        (:func:`energy_stencil`): cubic Lagrange interpolation of ln(rate) inside the table,
+        linear extrapolation above it; and the mask of energies below the table (rate 0)."""
         return energy_stencil(self.E_eV, E_eV)
 
     def rate_per_kpc(self, x_kpc, u, E_eV, mode="anisotropic"):
@@ -475,13 +494,13 @@ class DustRateTable:
         u (n, 3) and energies E: (n, n_E)."""
         x = np.ascontiguousarray(np.atleast_2d(x_kpc), dtype=float)
         u = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(u), x.shape), dtype=float)
-        iE, wE, bE, zero = self.energy_weights(E_eV)
+        iE, wE, zero = self.energy_weights(E_eV)
         out = np.empty((x.shape[0], iE.size))
         if mode == "anisotropic":
             _kernels.rate_at_aniso(self.ln_aniso, self.R_kpc, self.z_kpc, self.mu, self.psi,
-                                   iE, wE, bE, x, u, out)
+                                   iE, wE, x, u, out)
         else:
-            _kernels.rate_at_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, bE, x, out)
+            _kernels.rate_at_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, x, out)
         out[:, zero] = 0.0
         return out
 
@@ -491,15 +510,15 @@ class DustRateTable:
         starts = np.ascontiguousarray(np.atleast_2d(starts_kpc), dtype=float)
         ends = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(ends_kpc), starts.shape),
                                     dtype=float)
-        iE, wE, bE, zero = self.energy_weights(E_eV)
+        iE, wE, zero = self.energy_weights(E_eV)
         gx, gw = np.polynomial.legendre.leggauss(gl_order)
         out = np.empty((starts.shape[0], iE.size))
         if mode == "anisotropic":
             _kernels.tau_paths_aniso(self.ln_aniso, self.R_kpc, self.z_kpc, self.mu, self.psi,
-                                     iE, wE, bE, starts, ends, float(segment_kpc), gx, gw, out)
+                                     iE, wE, starts, ends, float(segment_kpc), gx, gw, out)
         else:
-            _kernels.tau_paths_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, bE, starts,
-                                   ends, float(segment_kpc), gx, gw, out)
+            _kernels.tau_paths_iso(self.ln_iso, self.R_kpc, self.z_kpc, iE, wE, starts, ends,
+                                   float(segment_kpc), gx, gw, out)
         out[:, zero] = 0.0
         return out
 
@@ -562,9 +581,9 @@ def dust_table(cfg, progress=False) -> DustRateTable:
     grid = DUST_GRIDS[cfg.opacity.grid]
     arrays, _, _ = cached_table("dust", cfg, dust_spec(cfg),
                                 lambda p: build_dust_arrays(model, grid, p), _DUST_UNITS, progress)
-    ln_aniso = np.asarray(arrays["ln_rate_aniso_per_kpc"], dtype=np.float32)
-    ln_iso = (np.log(np.maximum(arrays["rate_iso_per_cm"], 1e-300))
-              + np.log(KPC_CM)).astype(np.float32)
+    ln_aniso = smooth_floor(np.array(arrays["ln_rate_aniso_per_kpc"], dtype=np.float32))
+    ln_iso = smooth_floor((np.log(np.maximum(arrays["rate_iso_per_cm"], 1e-300))
+                           + np.log(KPC_CM)).astype(np.float32))
     return DustRateTable(arrays["E_eV"], arrays["R_kpc"], arrays["z_kpc"], arrays["mu"],
                          arrays["psi"], np.ascontiguousarray(ln_aniso),
                          np.ascontiguousarray(ln_iso), arrays["u_eV_cm3"])

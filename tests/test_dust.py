@@ -170,9 +170,10 @@ def test_anisotropic_versus_angle_averaged(coarse_opacity):
 
 @pytest.mark.parametrize("mode", ["anisotropic", "angle_averaged"])
 def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
-    """Regression: the energy interpolation near the pair threshold, where ln(rate) falls by
-    hundreds over a few table nodes, must not overshoot (a cubic without clamping produced
-    a spurious spike at 2 TeV). tau_dust rises monotonically from 1e11 eV to its peak."""
+    """Regression: the energy interpolation next to the pair threshold, where the stored
+    ln(rate) drops to the underflow floor, must not overshoot (a plain cubic across that
+    jump gave a spurious spike at 2 TeV; ratetables.smooth_floor prevents it). tau_dust rises
+    monotonically from 1e11 eV to its peak."""
     cfg = transport.load_config({**COARSE, "opacity.dust_mode": mode})
     from montecarlo.opacity import opacity_for
     E = np.geomspace(1e11, 1e14, 301)
@@ -180,3 +181,15 @@ def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
         tau = opacity_for(cfg).optical_depth_galactic(E, l, 0.0, 8.5, ("dust",))
         assert np.all(np.diff(tau) >= 0.0), l
         assert tau[E < 3e12].max() < 1e-6
+
+
+def test_beyond_the_table_the_field_dilutes_as_inverse_square(table):
+    """Beyond the (R, z) grid (100 kpc) the rate falls as 1/r^2 from its edge value, so that
+    corona-scale paths (hundreds of kpc) see a vanishing dust field (seed 004)."""
+    E = [1.5e14]
+    u = np.array([0.0, 0.0, 1.0])
+    edge = table.rate_per_kpc([0.0, 0.0, 100.0], u, E)[0, 0]
+    far = table.rate_per_kpc([0.0, 0.0, 200.0], u, E)[0, 0]
+    assert far == pytest.approx(edge / 4.0, rel=1e-6)
+    assert table.rate_per_kpc([300.0, 0.0, 0.0], u, E)[0, 0] == pytest.approx(
+        table.rate_per_kpc([100.0, 0.0, 0.0], u, E)[0, 0] / 9.0, rel=1e-6)
