@@ -93,6 +93,7 @@ def test_set_syntax(text, key, value):
     ({"diffusion.D0_cm2_s": float("nan")}, "diffusion.D0_cm2_s"),
     ({"normalization.reference": "GSF"}, "normalization.reference"),
     ({"dust.warm_T_sun_K": 190.0}, "dust.warm_T_sun_K = 190"),
+    ({"dust.T_scale_kpc": 0.0078125}, "dust.T_scale_kpc = 0.0078125"),
     ({"fields.ebl_model": "inoue"}, "fields.ebl_model"),
     ({"opacity.grid": "medium"}, "opacity.grid"),
 ])

@@ -185,7 +185,7 @@ def resolve_and_check(cfg: dict) -> None:
             f"grid.cells_per_decade = {cpd} is too coarse to resolve source.r_Q_kpc = {r_Q:g}: "
             f"cells are {100 * width:.0f}% of r wide, at most {100 * MAX_RELATIVE_CELL_WIDTH:.0f}% "
             f"allowed (cells_per_decade >= {need})")
-    inside = 1 + math.ceil(cpd * math.log10(r_Q / r_min) - 1e-9)
+    inside = 1 + math.ceil(cpd * (math.log10(r_Q) - math.log10(r_min)) - 1e-9)   # no overflow
     if inside < MIN_CELLS_INSIDE_RQ:
         raise ConfigError(
             f"source.r_Q_kpc = {r_Q:g} is resolved by only {inside} cells with grid.r_min_kpc = "
@@ -200,13 +200,14 @@ def resolve_and_check(cfg: dict) -> None:
             'source.history = "constant"')
     dust = cfg["dust"]
     for comp in ("cold", "warm"):
-        T_centre = dust[f"{comp}_T_sun_K"] * math.exp(r_sun / dust["T_scale_kpc"])
-        if T_centre > MAX_DUST_T_K:
+        ln_T_centre = math.log(dust[f"{comp}_T_sun_K"]) + r_sun / dust["T_scale_kpc"]
+        if ln_T_centre > math.log(MAX_DUST_T_K):
             raise ConfigError(
                 f"dust.{comp}_T_sun_K = {dust[f'{comp}_T_sun_K']:g} with dust.T_scale_kpc = "
-                f"{dust['T_scale_kpc']:g} makes the {comp} dust {T_centre:.0f} K at the Galactic "
-                f"centre; the rate tables resolve dust up to {MAX_DUST_T_K:g} K (lower the "
-                "temperature or raise the scale)")
+                f"{dust['T_scale_kpc']:g} makes the {comp} dust "
+                f"{math.exp(min(ln_T_centre, 700.0)):.3g} K at the Galactic centre; the rate "
+                f"tables resolve dust up to {MAX_DUST_T_K:g} K (lower the temperature or raise "
+                "the scale)")
 
     late = [t for t in time["snapshots_gyr"] if t > t_end]
     if late:
