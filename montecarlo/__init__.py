@@ -1,1 +1,16 @@
-"""Photons from emission to Earth: line-of-sight integrals, Monte Carlo, sky maps."""
+"""Photons from emission to Earth: pair-production opacity (CMB, Galactic dust, EBL),
+line-of-sight integrals, Monte Carlo, sky maps.
+
+Public API (pair-production opacity, PHYSICS.md section 4):
+    mean_free_path_kpc(E_eV, fields=("cmb",), z=0.0)
+    optical_depth_ebl(E_eV, z_source, model=None)
+    optical_depth_cosmological(E_eV, z_source, fields=("ebl", "cmb"))
+    optical_depth_galactic(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"))
+    survival_probability(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"))
+Each also takes config= (None = the bundled default, a Config, a TOML path or a mapping).
+"""
+from .opacity import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
+                      optical_depth_ebl, optical_depth_galactic, survival_probability)
+
+__all__ = ["Opacity", "mean_free_path_kpc", "optical_depth_cosmological", "optical_depth_ebl",
+           "optical_depth_galactic", "survival_probability"]

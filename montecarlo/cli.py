@@ -3,6 +3,8 @@
     corona transport [CONFIG] -o OUT.h5 [--plots]     CR density in the corona and the
                                                       emissivities of every emission model
     corona figures transport [CONFIG] --outdir DIR    seed 004 Fig. 2 and 3 as PNG
+    corona survival [CONFIG] --l L --b B --distance-kpc D [--fields cmb,dust] [--plot PNG]
+                                                      pair-production survival probability
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -104,6 +106,46 @@ def cmd_figures(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- survival
+def cmd_survival(args) -> int:
+    """P_surv(E) from a source at (l, b, d) to the Sun (seed 000 eq. 3-4, Fig. 5)."""
+    import numpy as np
+
+    from montecarlo.opacity import check_fields, opacity_for
+    from transport.errors import ArgumentError
+
+    cfg = _load(args)
+    fields = check_fields(args.fields, argument="--fields")
+    if not args.E_min_eV < args.E_max_eV:
+        raise ArgumentError(f"--E-min-eV = {args.E_min_eV:g} must be below --E-max-eV = "
+                            f"{args.E_max_eV:g}")
+    if args.per_decade < 1:
+        raise ArgumentError(f"--per-decade = {args.per_decade} is not allowed: expected >= 1")
+    n = max(2, int(round(np.log10(args.E_max_eV / args.E_min_eV) * args.per_decade)) + 1)
+    E = np.geomspace(args.E_min_eV, args.E_max_eV, n)
+    opacity = opacity_for(cfg, progress=not args.quiet)
+    P = opacity.survival_probability(E, args.l, args.b, args.distance_kpc, fields)
+    singles = [f for f in fields if len(fields) > 1]
+    P_single = {f: opacity.survival_probability(E, args.l, args.b, args.distance_kpc, (f,))
+                for f in singles}
+    print(f"# P_surv from l = {args.l:g} deg, b = {args.b:g} deg, d = {args.distance_kpc:g} kpc "
+          f"to the Sun (r_sun = {cfg.observer.r_sun_kpc:g} kpc); fields: "
+          f"{', '.join(fields) or 'none'}; dust: {cfg.opacity.dust_mode}")
+    print("# " + "  ".join([f"{'E_eV':>11s}", f"{'P_' + '+'.join(fields or ('none',)):>12s}"]
+                           + [f"{'P_' + f:>12s}" for f in singles]))
+    for i, e in enumerate(E):
+        print("  " + "  ".join([f"{e:11.4e}", f"{P[i]:12.6f}"]
+                               + [f"{P_single[f][i]:12.6f}" for f in singles]))
+    if args.plot:
+        from montecarlo.plots import FIG5_SOURCES, plot_survival
+        sources = [(l, b, cfg.observer.r_sun_kpc) for l, b in FIG5_SOURCES]
+        if (args.l, args.b, args.distance_kpc) not in sources:
+            sources.append((args.l, args.b, args.distance_kpc))
+        plot_survival(opacity, sources, fields, args.plot)
+        _say(args, f"wrote {args.plot}")
+    return 0
+
+
 # --------------------------------------------------------------------------- config
 def cmd_config(args) -> int:
     from transport.config import describe_schema
@@ -134,6 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--outdir", default="runs/figures", help="directory for the PNG files")
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("survival", help="pair-production survival probability P_surv(E) "
+                       "from a Galactic source to the Sun (seed 000 Fig. 5)")
+    _common(p)
+    p.add_argument("--l", type=float, required=True, metavar="DEG", help="Galactic longitude [deg]")
+    p.add_argument("--b", type=float, required=True, metavar="DEG", help="Galactic latitude [deg]")
+    p.add_argument("--distance-kpc", type=float, required=True, metavar="KPC",
+                   help="distance of the source from the Sun [kpc]")
+    p.add_argument("--fields", default="cmb,dust",
+                   help="comma-separated photon fields: cmb, dust, ebl, tabulated (default "
+                        "cmb,dust; \"\" = none)")
+    p.add_argument("--E-min-eV", type=float, default=1e12, help="lowest energy [eV] (1e12)")
+    p.add_argument("--E-max-eV", type=float, default=1e17, help="highest energy [eV] (1e17)")
+    p.add_argument("--per-decade", type=int, default=8, help="energies per decade (8)")
+    p.add_argument("--plot", metavar="PNG", default=None,
+                   help="also draw seed 000 Fig. 5 (P_surv vs energy and vs distance)")
+    p.set_defaults(func=cmd_survival)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

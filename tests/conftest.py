@@ -31,3 +31,26 @@ def solve_quiet():
             warnings.simplefilter("ignore", transport.DiffusionRegimeWarning)
             return transport.solve(cfg)
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _opacity_cache_dir(tmp_path_factory):
+    """Rate tables of the test session go to a fresh cache directory (built once per session)."""
+    previous = os.environ.get("CORONA_CACHE_DIR")
+    os.environ["CORONA_CACHE_DIR"] = str(tmp_path_factory.mktemp("corona-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("CORONA_CACHE_DIR", None)
+    else:
+        os.environ["CORONA_CACHE_DIR"] = previous
+
+
+#: CI-size opacity config: the "coarse" dust table (built in a few seconds).
+COARSE = {"opacity.grid": "coarse"}
+
+
+@pytest.fixture(scope="session")
+def coarse_opacity():
+    """Opacity of the default model with the CI-size dust grid."""
+    from montecarlo.opacity import opacity_for
+    return opacity_for(transport.load_config(COARSE), progress=False)

@@ -105,3 +105,45 @@ def test_installed_console_script(tmp_path):
     good = subprocess.run([sys.executable, "-m", "montecarlo.cli", "config", "show"],
                           capture_output=True, text=True)
     assert good.returncode == 0 and "[source]" in good.stdout
+
+
+# --------------------------------------------------------------------------- survival
+SURV = ["survival", "--set", "opacity.grid=coarse", "-q"]
+
+
+def test_survival_prints_a_table(capsys):
+    assert main([*SURV, "--l", "0", "--b", "0", "--distance-kpc", "8.5",
+                 "--E-min-eV", "1e13", "--E-max-eV", "1e16", "--per-decade", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# P_surv from l = 0 deg, b = 0 deg, d = 8.5 kpc")
+    assert out[1].split()[1:] == ["E_eV", "P_cmb+dust", "P_cmb", "P_dust"]
+    rows = np.array([[float(v) for v in line.split()] for line in out[2:]])
+    assert rows.shape == (7, 4)
+    assert np.allclose(rows[:, 1], rows[:, 2] * rows[:, 3], rtol=1e-5)   # exp(-tau) adds up
+    import montecarlo as mc
+    assert np.allclose(rows[:, 1], mc.survival_probability(rows[:, 0], 0, 0, 8.5,
+                                                           config={"opacity.grid": "coarse"}),
+                       rtol=1e-5)
+
+
+def test_survival_plot(tmp_path, capsys):
+    png = tmp_path / "fig5.png"
+    assert main([*SURV, "--l", "30", "--b", "0", "--distance-kpc", "12", "--fields", "cmb,dust",
+                 "--per-decade", "1", "--plot", str(png)]) == 0
+    assert png.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--fields", "cmb,dusty"], "did you mean 'dust'"),
+    (["--E-min-eV", "1e5"], "E_eV = 100000 is outside"),
+    (["--E-min-eV", "1e16", "--E-max-eV", "1e15"], "must be below"),
+])
+def test_survival_bad_input(extra, fragment, capsys):
+    assert main([*SURV, "--l", "0", "--b", "0", "--distance-kpc", "8.5", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_survival_negative_distance(capsys):
+    assert main([*SURV, "--l", "0", "--b", "0", "--distance-kpc=-2"]) == 2
+    assert "distance_kpc = -2 is not allowed" in capsys.readouterr().err

@@ -102,6 +102,10 @@ def test_set_syntax(text, key, value):
     ({"disk.distribution": "snr"}, "disk.distribution"),
     ({"extra1.hadronic": "yes"}, "extra1.hadronic"),
     ({"hadronic.nuclear_enhancement": 0.5}, "hadronic.nuclear_enhancement = 0.5 is out of range"),
+    ({"dust.warm_T_sun_K": 190.0}, "dust.warm_T_sun_K = 190"),
+    ({"dust.T_scale_kpc": 0.0078125}, "dust.T_scale_kpc = 0.0078125"),
+    ({"fields.ebl_model": "inoue"}, "fields.ebl_model"),
+    ({"opacity.grid": "medium"}, "opacity.grid"),
 ])
 def test_bad_input_is_one_clear_config_error(bad, fragment):
     with pytest.raises(ConfigError) as err:

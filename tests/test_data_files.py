@@ -25,3 +25,18 @@ def test_kascade_points_agree_with_h3a_within_their_spread():
         sel = E < 1e17
         ratio = flux[sel] / reference_flux(E[sel], "H3a_all")
         assert np.all((ratio > 0.6) & (ratio < 1.4)), ratio
+
+
+def test_every_subpackage_is_listed_in_setup_cfg():
+    """setup.cfg lists packages explicitly: a subpackage left out (e.g. montecarlo.fields)
+    would be missing from a regular (non-editable) install."""
+    import configparser
+    from pathlib import Path
+
+    from setuptools import find_packages
+    root = Path(__file__).resolve().parent.parent
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    listed = set(cfg["options"]["packages"].split())
+    found = set(find_packages(root, include=["transport*", "montecarlo*"]))
+    assert found <= listed, found - listed

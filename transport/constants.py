@@ -13,3 +13,12 @@ GEV_EV = 1.0e9                    # GeV [eV]
 M_HE_EV = 3727.3794066e6          # alpha-particle (helium-4 nucleus) rest energy [eV]
 M_P_G = 1.67262192369e-24         # proton mass [g]
 ERG_EV = 6.241509074e11           # erg [eV]
+
+# Photon physics (pair production, photon fields): astropy.constants 8 (CODATA 2022).
+M_E_EV = 510998.95069              # electron rest energy m_e c^2 [eV]
+SIGMA_T_CM2 = 6.6524587051e-25     # Thomson cross-section [cm^2]
+K_B_EV_K = 8.617333262e-05         # Boltzmann constant [eV/K]
+H_EV_S = 4.135667696e-15           # Planck constant [eV s]
+HC_EV_CM = 1.239841984e-04         # h c [eV cm]
+EV_ERG = 1.602176634e-12           # electronvolt [erg]
+MPC_CM = 3.0856775814913673e24     # megaparsec [cm]

@@ -17,6 +17,6 @@ class DataFileError(CoronaError, FileNotFoundError):
 
 
 class ArgumentError(CoronaError, ValueError):
-    """An argument of a library function is not allowed (unknown name, energy outside the
-    tables, negative density, wrong shape); the message names the argument, the value given
-    and what is allowed."""
+    """A function or command-line argument is not allowed (unknown name, energy outside the
+    tables, negative density or distance, wrong shape); the message names the argument, the
+    value given and what is allowed."""

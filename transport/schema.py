@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .config import AUTO, Choice, Choices, Flag, Int, Real, Reals
+from .config import AUTO, Choice, Choices, Flag, Int, Real, Reals, Text
 from .constants import M_P_EV
 from .errors import ConfigError
 
@@ -18,6 +18,8 @@ SEED_HISTORY_END_GYR = 12.0
 MAX_RELATIVE_CELL_WIDTH = 0.25
 #: Minimum number of cells inside the source sphere r < r_Q.
 MIN_CELLS_INSIDE_RQ = 8
+#: Hottest dust the pair-production rate tables resolve [K] (their temperature bins).
+MAX_DUST_T_K = 200.0
 
 SCHEMA = {
     "observer": {
@@ -204,6 +206,53 @@ SCHEMA = {
         "distribution": Choice("source (cocoon) distribution, normalised to unit volume "
                                "(see [distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
     },
+    "fields": {
+        "cmb_T0_K": Real("present-day CMB temperature [K]; T(z) = T0 (1 + z) (Fixsen 2009)",
+                         lo=0, hi=100, lo_open=True),
+        "ebl_model": Choice('EBL photon-density model from ebltable (PHYSICS.md section 4); '
+                            '"dominguez" = Dominguez et al. 2011',
+                            "dominguez", "dominguez-upper", "dominguez-lower", "franceschini",
+                            "kneiske", "saldana-lopez", "gilmore", "gilmore-fixed", "finke",
+                            "finke2022", "cuba"),
+        "tabulated_file": Text('isotropic photon field of the field name "tabulated": a table in '
+                               'inputs/ (or an absolute path) of dn/d eps [cm^-3 eV^-1] vs eps '
+                               '[eV] and redshift (format in inputs/fields/README.md); "" = none'),
+    },
+    "dust": {
+        "cold_rho0_g_cm3": Real("central dust mass density of the cold component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "cold_r_kpc": Real("radial scale length of the cold dust [kpc]", lo=0, hi=100, lo_open=True),
+        "cold_z_kpc": Real("vertical scale height of the cold dust [kpc]", lo=0, hi=10, lo_open=True),
+        "cold_T_sun_K": Real("cold-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "warm_rho0_g_cm3": Real("central dust mass density of the warm component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "warm_r_kpc": Real("radial scale length of the warm dust [kpc]", lo=0, hi=100, lo_open=True),
+        "warm_z_kpc": Real("vertical scale height of the warm dust [kpc]", lo=0, hi=10, lo_open=True),
+        "warm_T_sun_K": Real("warm-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "T_scale_kpc": Real("dust temperatures fall as exp(-(R - observer.r_sun_kpc) / T_scale) [kpc]",
+                            lo=0, hi=1e4, lo_open=True),
+        "kappa_file": Text("dust absorption cross-section per gram (Draine 2003 format) in inputs/"),
+    },
+    "opacity": {
+        "dust_mode": Choice('dust pair-production rate: "anisotropic" = full angular integral '
+                            '(PHYSICS.md section 4, eq. 1); "angle_averaged" = isotropic '
+                            'approximation of the local photon density (faster; README gives '
+                            'its error)', "anisotropic", "angle_averaged"),
+        "grid": Choice('resolution of the dust rate table: "fine" (default, < 1 % from the '
+                       'direct calculation) or "coarse" (CI-size, a few %)', "fine", "coarse"),
+        "cache_dir": Text('directory for the cached rate tables; "auto" = $CORONA_CACHE_DIR, '
+                          'else $XDG_CACHE_HOME/corona, else ~/.cache/corona'),
+        "path_segment_kpc": Real("Galactic path integrals: Gauss-Legendre segments at most "
+                                 "this long [kpc]", lo=0.001, hi=10),
+    },
+    "cosmology": {
+        "H0_km_s_Mpc": Real("Hubble constant [km/s/Mpc] (flat LambdaCDM via astropy; "
+                            "h = 0.7, Omega_m = 0.3 as ebltable's tau tables)", lo=1, hi=1000),
+        "Omega_m": Real("matter density today (flat: Omega_Lambda = 1 - Omega_m)", lo=0, hi=1,
+                        lo_open=True),
+    },
 }
 
 
@@ -242,7 +291,7 @@ def resolve_and_check(cfg: dict) -> None:
             f"grid.cells_per_decade = {cpd} is too coarse to resolve source.r_Q_kpc = {r_Q:g}: "
             f"cells are {100 * width:.0f}% of r wide, at most {100 * MAX_RELATIVE_CELL_WIDTH:.0f}% "
             f"allowed (cells_per_decade >= {need})")
-    inside = 1 + math.ceil(cpd * math.log10(r_Q / r_min) - 1e-9)
+    inside = 1 + math.ceil(cpd * (math.log10(r_Q) - math.log10(r_min)) - 1e-9)   # no overflow
     if inside < MIN_CELLS_INSIDE_RQ:
         raise ConfigError(
             f"source.r_Q_kpc = {r_Q:g} is resolved by only {inside} cells with grid.r_min_kpc = "
@@ -256,6 +305,17 @@ def resolve_and_check(cfg: dict) -> None:
             f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
             'source.history = "constant"')
     _check_emission(cfg)
+    dust = cfg["dust"]
+    for comp in ("cold", "warm"):
+        ln_T_centre = math.log(dust[f"{comp}_T_sun_K"]) + r_sun / dust["T_scale_kpc"]
+        if ln_T_centre > math.log(MAX_DUST_T_K):
+            raise ConfigError(
+                f"dust.{comp}_T_sun_K = {dust[f'{comp}_T_sun_K']:g} with dust.T_scale_kpc = "
+                f"{dust['T_scale_kpc']:g} makes the {comp} dust "
+                f"{math.exp(min(ln_T_centre, 700.0)):.3g} K at the Galactic centre; the rate "
+                f"tables resolve dust up to {MAX_DUST_T_K:g} K (lower the temperature or raise "
+                "the scale)")
+
     late = [t for t in time["snapshots_gyr"] if t > t_end]
     if late:
         raise ConfigError(
