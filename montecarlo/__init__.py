@@ -8,9 +8,15 @@ Public API (pair-production opacity, PHYSICS.md section 4):
     optical_depth_galactic(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"))
     survival_probability(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"))
 Each also takes config= (None = the bundled default, a Config, a TOML path or a mapping).
+
+Sky (line-of-sight integrals and maps, PHYSICS.md section 5):
+    intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"))  -> I [cm^-2 s^-1 sr^-1 eV^-1]
+    dipole(healpix_map, nest=False)                                    -> (amplitude, l_deg, b_deg)
 """
+from .lineofsight import intensity
 from .opacity import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
                       optical_depth_ebl, optical_depth_galactic, survival_probability)
+from .sky import dipole
 
-__all__ = ["Opacity", "mean_free_path_kpc", "optical_depth_cosmological", "optical_depth_ebl",
-           "optical_depth_galactic", "survival_probability"]
+__all__ = ["Opacity", "dipole", "intensity", "mean_free_path_kpc", "optical_depth_cosmological",
+           "optical_depth_ebl", "optical_depth_galactic", "survival_probability"]

@@ -285,19 +285,19 @@ def tau_paths_iso(table, R_g, z_g, iE, wE, starts, ends, seg_kpc, gl_x, gl_w, ou
                          0.5 * h * gl_w[q], out[p])
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def rate_at_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, u, out):
     """Interpolated rate at points x[i] for directions u[i] (out (n, n_E), overwritten)."""
-    for i in range(x.shape[0]):
+    for i in prange(x.shape[0]):
         out[i, :] = 0.0
         _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x[i, 0], x[i, 1], x[i, 2],
                    u[i, 0], u[i, 1], u[i, 2], 1.0, out[i])
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def rate_at_iso(table, R_g, z_g, iE, wE, x, out):
     """Interpolated angle-averaged rate at points x[i] (out (n, n_E), overwritten)."""
-    for i in range(x.shape[0]):
+    for i in prange(x.shape[0]):
         out[i, :] = 0.0
         _add_iso(table, R_g, z_g, iE, wE, x[i, 0], x[i, 1], x[i, 2], 1.0, out[i])
 

@@ -127,6 +127,7 @@ def integrate(offsets, lengths, p, weights, smat, q, kappa, attenuate, out):
     """out[e, r] = sum over the ray's nodes of w q exp(-tau), tau(s) = integral_0^s kappa.
 
     q, kappa: (n_E, n_nodes) at the nodes, panel by panel (p nodes each), kappa in 1/kpc;
+    attenuate[e]: whether energy e has any kappa > 0 (else kappa is not read);
     weights (p,) and smat (p, p) are the Gauss-Legendre weights and the integration matrix on
     [-1, 1] (tau at node i of a panel = tau_start + h/2 sum_j smat[i, j] kappa_j).
     Result in q-units x kpc.
@@ -139,7 +140,7 @@ def integrate(offsets, lengths, p, weights, smat, q, kappa, attenuate, out):
             for k in range(offsets[r], offsets[r + 1]):
                 half = 0.5 * lengths[k]
                 base = k * p
-                if attenuate:
+                if attenuate[e]:
                     panel_tau = 0.0
                     for i in range(p):
                         t = 0.0

@@ -19,6 +19,7 @@ from transport.constants import KPC_CM
 from transport.errors import ArgumentError
 
 from . import _los_kernels as lk
+from .geometry import direction_from_lb, sun_position_kpc
 
 #: Gauss-Legendre nodes per panel.
 ORDER = 4
@@ -46,20 +47,6 @@ def gauss_legendre_panel(order: int = ORDER):
 _X, _W, _S = gauss_legendre_panel()
 
 
-def sky_directions(l_deg, b_deg) -> np.ndarray:
-    """Unit vectors (N, 3) of Galactic directions: x towards the Galactic centre (l = 0, b = 0),
-    y towards l = 90 deg, z towards the north Galactic pole [T, Sec. 2.1]."""
-    l = np.radians(np.asarray(l_deg, dtype=float).ravel())
-    b = np.radians(np.asarray(b_deg, dtype=float).ravel())
-    return np.stack([np.cos(b) * np.cos(l), np.cos(b) * np.sin(l), np.sin(b)], axis=-1)
-
-
-def observer_position(r_sun_kpc: float) -> np.ndarray:
-    """Galactocentric position of the Sun [kpc], axes parallel to the Galactic ones: the
-    centre lies along +x from the Sun, so the Sun is at (-r_sun, 0, 0)."""
-    return np.array([-float(r_sun_kpc), 0.0, 0.0])
-
-
 @dataclass(frozen=True)
 class RayGeometry:
     """Where rays may need panel breaks, and where the emission ends (all kpc)."""
@@ -85,7 +72,7 @@ class RayGeometry:
                 cyl = np.where(a2 > 1e-24, (-bc + np.sqrt(np.maximum(bc * bc - a2 * cc, 0.0))) / a2, np.inf)
             s = np.minimum(s, cyl)
         if np.isfinite(self.z_max):
-            with np.errstate(divide="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):
                 plane = np.where(np.abs(dirs[:, 2]) > 1e-12,
                                  (np.sign(dirs[:, 2]) * self.z_max - o[2]) / dirs[:, 2], np.inf)
             s = np.minimum(s, plane)
@@ -168,14 +155,14 @@ def _integrate_chunk(emission, E, o, dirs, geometry, kappa_fn, alpha):
     q = np.ascontiguousarray(np.asarray(emission(E, pos[:, 0], pos[:, 1], pos[:, 2]),
                                         dtype=float).reshape(E.size, -1))
     if kappa_fn is None:
-        kappa = np.zeros((1, 1))
+        kappa = np.zeros((E.size, 1))
     else:
         u = -dirs[ray_of_node]
         kappa = np.ascontiguousarray(np.asarray(
             kappa_fn(E, pos[:, 0], pos[:, 1], pos[:, 2], u[:, 0], u[:, 1], u[:, 2]),
             dtype=float).reshape(E.size, -1))
     out = np.empty((E.size, dirs.shape[0]))
-    lk.integrate(offsets, lengths, ORDER, _W, _S, q, kappa, kappa_fn is not None, out)
+    lk.integrate(offsets, lengths, ORDER, _W, _S, q, kappa, np.any(kappa > 0.0, axis=1), out)
     return out
 
 
@@ -202,6 +189,22 @@ def intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"), r_sun_kpc=No
     E = np.asarray(E_eV, dtype=float)
     particle = str(getattr(emission, "attrs", {}).get("particle", "gamma"))
     kappa_fn = None if particle.startswith("nu") else attenuation_function(fields, cfg)
-    out = integrate_rays(emission, E.ravel(), observer_position(r_sun), sky_directions(l, b),
-                         kappa_fn, progress=progress)
+    out = integrate_rays(emission, E.ravel(), sun_position_kpc(r_sun),
+                         direction_from_lb(l.ravel(), b.ravel()), kappa_fn, progress=progress)
     return out.reshape(E.shape + l.shape)
+
+
+def attenuation_function(fields, config=None):
+    """kappa_fn(E, x, y, z, ux, uy, uz) -> 1/lambda (n_E, N) [1/kpc] for :func:`integrate_rays`
+    from the pair-production rate tables of ``fields`` (None when fields is empty)."""
+    from .opacity import check_fields, opacity_for
+
+    names = check_fields(fields)
+    if not names:
+        return None
+    opacity = opacity_for(config)
+
+    def kappa(E_eV, x, y, z, ux, uy, uz):
+        return opacity.rate_per_kpc(E_eV, np.stack([x, y, z], axis=-1), np.stack([ux, uy, uz], axis=-1),
+                                    names)
+    return kappa

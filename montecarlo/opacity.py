@@ -138,6 +138,25 @@ class Opacity:
         with np.errstate(divide="ignore"):
             return np.where(rate > 0.0, 1.0 / np.where(rate > 0.0, rate, 1.0), np.inf)
 
+    # ----------------------------------------------------------------- local rates
+    def rate_per_kpc(self, E_eV, x_kpc, u, fields=("cmb", "dust")):
+        """1/lambda [kpc^-1] at Galactocentric points x (N, 3) for photons moving along u
+        (N, 3), at energies E: shape (n_E, N). Uniform fields at z = 0; the dust from its
+        table in opacity.dust_mode."""
+        names = check_fields(fields, FIELD_NAMES)
+        E = ratetables.check_energies(np.atleast_1d(E_eV)).ravel()
+        x = np.atleast_2d(np.asarray(x_kpc, dtype=float))
+        rate = np.zeros((E.size, x.shape[0]))
+        uniform = tuple(n for n in names if n != "dust")
+        if uniform:
+            rate += (self.rate_isotropic_per_cm(E, uniform, 0.0) * KPC_CM)[:, None]
+        if "dust" in names:
+            # energies where even the largest dust rate gives tau < 1e-9 over 1 Mpc are skipped
+            live = self.dust.max_rate_per_kpc(E) * 1e3 > 1e-9
+            if np.any(live):
+                rate[live] += self.dust.rate_per_kpc(x, u, E[live], self.config.opacity.dust_mode).T
+        return rate
+
     # ----------------------------------------------------------------- cosmological paths
     def dl_dz_kpc(self, z):
         """Proper distance per unit redshift c / ((1 + z) H(z)) [kpc]."""

@@ -489,6 +489,17 @@ class DustRateTable:
         linear extrapolation above it; and the mask of energies below the table (rate 0)."""
         return energy_stencil(self.E_eV, E_eV)
 
+    def max_rate_per_kpc(self, E_eV) -> np.ndarray:
+        """Upper bound of 1/lambda [kpc^-1] over all positions and directions at energies E:
+        the largest table rate at the stencil nodes (the clamped cubic stays between them;
+        above the table the same linear extrapolation as the rates)."""
+        ln_max = np.maximum(self.ln_aniso.max(axis=(0, 1, 2, 3)), self.ln_iso.max(axis=(0, 1)))
+        iE, wE, zero = self.energy_weights(E_eV)
+        nodes = ln_max[iE[:, None] + np.arange(4)[None, :]]
+        above = np.log(np.atleast_1d(E_eV)).ravel() > np.log(self.E_eV[-1])
+        ln_bound = np.where(above, np.sum(wE * nodes, axis=1), nodes.max(axis=1))
+        return np.where(zero, 0.0, np.exp(ln_bound))
+
     def rate_per_kpc(self, x_kpc, u, E_eV, mode="anisotropic"):
         """Interpolated 1/lambda [kpc^-1] at Galactocentric points x (n, 3) for directions
         u (n, 3) and energies E: (n, n_E)."""

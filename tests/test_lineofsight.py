@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import montecarlo
-from montecarlo.lineofsight import integrate_rays, observer_position, sky_directions
+from montecarlo.geometry import direction_from_lb as sky_directions, sun_position_kpc as observer_position
 from montecarlo.sky import all_sky_average, contrast, dipole, pixel_directions
 from transport import AxisymmetricEmission, SphericalEmission
 from transport.constants import KPC_CM
@@ -80,7 +80,7 @@ def test_uniform_absorber_in_the_cmb():
     want = lam[:, None] * (1 - np.exp(-L[None, :] / lam[:, None])) * KPC_CM / (4 * np.pi)
     I = montecarlo.intensity(em, energies, l_deg, b_deg, fields=("cmb",))
     assert np.allclose(I, want, rtol=1e-6)
-    assert np.all(lam < 40.0)          # the test is in the absorbing regime
+    assert lam.min() < 40.0 < lam.max()          # both absorbing and thin regimes
 
 
 def test_neutrinos_are_never_attenuated():
@@ -98,3 +98,92 @@ def test_shapes_and_bad_input():
         montecarlo.intensity(em, 1e12, [0.0], [95.0], fields=())
     with pytest.raises(ValueError, match="shape"):
         montecarlo.intensity(em, 1e12, [0.0, 1.0], [0.0], fields=())
+
+
+# --------------------------------------------------------------------------- high-order checks
+def _breakpoints(em, o, n):
+    """Ray parameters where the tabulated emission has a node (sphere/cylinder/plane crossings)."""
+    pts = []
+    if em.geometry == "spherical":
+        b, c = n @ o, o @ o
+        for r in np.unique(em.r_kpc):
+            d = b * b - (c - r * r)
+            if d > 0:
+                pts += [-b - np.sqrt(d), -b + np.sqrt(d)]
+        pts.append(-b)
+    else:
+        a2, bc, cc = n[0] ** 2 + n[1] ** 2, o[:2] @ n[:2], o[:2] @ o[:2]
+        for R in np.unique(em.R_kpc):
+            d = bc * bc - a2 * (cc - R * R)
+            if d > 0:
+                pts += [(-bc - np.sqrt(d)) / a2, (-bc + np.sqrt(d)) / a2]
+        pts.append(-bc / a2)
+        if abs(n[2]) > 1e-12:
+            pts += [(z - o[2]) / n[2] for z in np.unique(np.concatenate([em.z_kpc, -em.z_kpc]))]
+    return pts
+
+
+def _reference_intensity(em, E_eV, n, kappa=None):
+    """Independent high-order quadrature: scipy's adaptive quad between every table node along
+    the ray (no attenuation), or the 8th-order Dormand-Prince ODE dtau/ds = kappa,
+    dI/ds = q exp(-tau) with rtol 1e-9 restarted at every node (attenuated)."""
+    from scipy.integrate import quad, solve_ivp
+    from montecarlo.lineofsight import ray_geometry
+    o = observer_position(R_SUN)
+    s_max = ray_geometry(em).exit_distance(o, n[None])[0]
+    edges = sorted({0.0, s_max, *[p for p in _breakpoints(em, o, n) if 0 < p < s_max]})
+    q = lambda s: em(np.array([E_eV]), *(o + s * n))[0]
+    if kappa is None:
+        total = sum(quad(q, a, b, epsrel=1e-11, epsabs=0, limit=200)[0] for a, b in zip(edges[:-1], edges[1:]))
+    else:
+        rhs = lambda s, y: [kappa(o + s * n), q(s) * np.exp(-y[0])]
+        y = [0.0, 0.0]
+        for a, b in zip(edges[:-1], edges[1:]):
+            scale = max(abs(q(a)), abs(q(b)), 1e-300) * (b - a)
+            y = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=1e-9,
+                          atol=[1e-12, 1e-12 * scale]).y[:, -1]
+        total = y[1]
+    return total * KPC_CM / (4 * np.pi)
+
+
+DIRECTIONS = [(0.0, 0.0), (0.5, 0.3), (180.0, 0.0), (90.0, 0.0), (30.0, 3.0), (300.0, -60.0), (45.0, 89.0)]
+
+
+def test_corona_against_high_order_quadrature(corona_emissions):
+    """Graded 4-point Gauss-Legendre panels against adaptive quadrature: < 0.5 % (the issue's
+    requirement; measured ~3e-4, set by the kinks of the tabulated emissivity)."""
+    em = corona_emissions["gamma"]
+    E_eV = em.E_eV[[10, 40, 70]]
+    l_deg, b_deg = np.array(DIRECTIONS).T
+    I = montecarlo.intensity(em, E_eV, l_deg, b_deg, fields=())
+    for k, n in enumerate(sky_directions(l_deg, b_deg)):
+        for e, E in enumerate(E_eV):
+            assert I[e, k] == pytest.approx(_reference_intensity(em, E, n), rel=5e-3)
+
+
+def test_plane_model_against_high_order_quadrature():
+    """The thin SNR-like disk ([T] eq. 9, z_g = 0.2 kpc) through grazing and steep rays: < 0.5 %."""
+    import transport
+    from transport.emission_models import build_emission
+    cfg = transport.load_config({"emission.models": ["disk"], "emission.E_max_eV": 1e16})
+    em = build_emission(cfg, "disk", "gamma", None)
+    l_deg, b_deg = np.array(DIRECTIONS).T
+    I = montecarlo.intensity(em, em.E_eV[30], l_deg, b_deg, fields=())
+    for k, n in enumerate(sky_directions(l_deg, b_deg)):
+        assert I[k] == pytest.approx(_reference_intensity(em, em.E_eV[30], n), rel=5e-3)
+
+
+def test_attenuated_corona_against_ode(corona_emissions):
+    """CMB + (anisotropic) dust attenuation at 2 PeV (where the CMB absorbs most) against the
+    ODE reference using the same rate tables: < 0.5 %. CI-size dust table."""
+    from montecarlo.opacity import opacity_for
+    import transport
+    cfg = transport.load_config({"opacity.grid": "coarse"})
+    opacity = opacity_for(cfg)
+    em = corona_emissions["gamma"]
+    l_deg, b_deg = np.array([DIRECTIONS[0], DIRECTIONS[3]]).T
+    for E in (2e15,):
+        I = montecarlo.intensity(em, E, l_deg, b_deg, fields=("cmb", "dust"), config=cfg)
+        for k, n in enumerate(sky_directions(l_deg, b_deg)):
+            kappa = lambda x: opacity.rate_per_kpc(E, x[None], -n[None], ("cmb", "dust"))[0, 0]
+            assert I[k] == pytest.approx(_reference_intensity(em, E, n, kappa), rel=5e-3)

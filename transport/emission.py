@@ -67,7 +67,7 @@ class _Emission:
     def kernel_tables(self) -> tuple:
         raise NotImplementedError
 
-    def _points(self, iE, x, y, z, out):
+    def _points(self, iE, wE, x, y, z, out):
         raise NotImplementedError
 
     # -- evaluation
@@ -86,12 +86,17 @@ class _Emission:
         if idx.dtype.kind not in "iu" or np.any((idx < 0) | (idx >= self.E_eV.size)):
             raise ArgumentError(f"iE = {iE!r} is not allowed: expected integers 0 <= iE < "
                                 f"{self.E_eV.size}")
+        return self._evaluate(idx, np.zeros(idx.shape), x_kpc, y_kpc, z_kpc)
+
+    def _evaluate(self, iE, wE, x_kpc, y_kpc, z_kpc):
+        """q mixed between table energies iE and iE + 1 with weights wE (see the kernels)."""
         points = np.broadcast(np.asarray(x_kpc), np.asarray(y_kpc), np.asarray(z_kpc)).shape
         x, y, z = (np.ascontiguousarray(np.broadcast_to(v, points).ravel(), dtype=float)
                    for v in (x_kpc, y_kpc, z_kpc))
-        out = np.empty((idx.size, x.size))
-        self._points(np.ascontiguousarray(idx.ravel(), dtype=np.int64), x, y, z, out)
-        return out.reshape(idx.shape + points)
+        out = np.empty((iE.size, x.size))
+        self._points(np.ascontiguousarray(iE.ravel(), dtype=np.int64),
+                     np.ascontiguousarray(wE.ravel(), dtype=float), x, y, z, out)
+        return out.reshape(iE.shape + points)
 
     def __call__(self, E_eV, x_kpc, y_kpc, z_kpc) -> np.ndarray:
         """q [cm^-3 s^-1 eV^-1] at energies E_eV (inside the table) and points (x, y, z) [kpc]
@@ -107,21 +112,10 @@ class _Emission:
         lnE = np.log(self.E_eV)
         k = np.clip(np.searchsorted(lnE, np.log(flat), side="right") - 1, 0, lnE.size - 2)
         w = np.clip((np.log(flat) - lnE[k]) / (lnE[k + 1] - lnE[k]), 0.0, 1.0)
-        on_node = (w < 1e-9) | (w > 1.0 - 1e-9)
-        if np.all(on_node):                      # table energies: no energy interpolation
-            table = self.q_at_index(np.where(w > 0.5, k + 1, k), x_kpc, y_kpc, z_kpc)
-            return table.reshape(E.shape + table.shape[1:])
-        both = np.unique(np.concatenate([k, k + 1]))
-        table = self.q_at_index(both, x_kpc, y_kpc, z_kpc)
-        points = table.shape[1:]
-        table = table.reshape(both.size, -1)
-        a = table[np.searchsorted(both, k)]
-        b = table[np.searchsorted(both, k + 1)]
-        w = w[:, None]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            loglog = a * (b / a) ** w
-        q = np.where((a > 0) & (b > 0), loglog, (1.0 - w) * a + w * b)
-        return q.reshape(E.shape + points)
+        k = np.where(w > 1.0 - 1e-9, k + 1, k)            # table energies: no mixing
+        w = np.where((w < 1e-9) | (w > 1.0 - 1e-9), 0.0, w)
+        return self._evaluate(k, w, x_kpc, y_kpc, z_kpc).reshape(E.shape + np.broadcast(
+            np.asarray(x_kpc), np.asarray(y_kpc), np.asarray(z_kpc)).shape)
 
     # -- output
     def to_hdf5(self, group, name):
@@ -176,8 +170,8 @@ class SphericalEmission(_Emission):
         interpolation in r (to < 0.1 %)."""
         return self._kernel
 
-    def _points(self, iE, x, y, z, out):
-        ek.spherical_q_points(*self.kernel_tables, iE, x, y, z, out)
+    def _points(self, iE, wE, x, y, z, out):
+        ek.spherical_q_points(*self.kernel_tables, iE, wE, x, y, z, out)
 
     def _grid_attrs(self):
         return {"r_kpc": self.r_kpc, "axes": "E, r"}
@@ -220,8 +214,8 @@ class AxisymmetricEmission(_Emission):
         return (self.R_kpc, *self._R_index, self.z_kpc, *self._z_index, self.q, self.ln_q,
                 self.mirror)
 
-    def _points(self, iE, x, y, z, out):
-        ek.axisymmetric_q_points(*self.kernel_tables, iE, x, y, z, out)
+    def _points(self, iE, wE, x, y, z, out):
+        ek.axisymmetric_q_points(*self.kernel_tables, iE, wE, x, y, z, out)
 
     def _grid_attrs(self):
         return {"R_kpc": self.R_kpc, "z_kpc": self.z_kpc, "axes": "E, R, z"}

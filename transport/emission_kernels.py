@@ -177,10 +177,21 @@ def axisymmetric_q_spectrum(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup
         out[iE] = _bilinear(q, ln_q, iE, i, u, j, v)
 
 
+@njit(cache=True)
+def _mix_energy(lo, hi, w):
+    """Between table energies: linear in (ln E, ln q) where both values are positive."""
+    if w == 0.0:
+        return lo
+    if (lo > 0.0) & (hi > 0.0):
+        return math.exp((1.0 - w) * math.log(lo) + w * math.log(hi))
+    return lo + w * (hi - lo)
+
+
 @njit(cache=True, parallel=True)
-def spherical_q_points(ln_r, r_hint, r_lookup, q, ln_q, iE, x, y, z, out):
-    """out[m, p] = spherical_q(..., iE[m], x[p], y[p], z[p]) for every energy index and point
-    (one radial lookup per point)."""
+def spherical_q_points(ln_r, r_hint, r_lookup, q, ln_q, iE, wE, x, y, z, out):
+    """out[m, p] = q at energy row m and point p: spherical_q(..., iE[m], ...) mixed with
+    iE[m] + 1 by the weight wE[m] in (ln E, ln q) (wE = 0: the table energy iE[m] itself).
+    One radial lookup per point."""
     n = ln_r.size
     for p in prange(x.size):
         r = math.sqrt(x[p] * x[p] + y[p] * y[p] + z[p] * z[p])
@@ -190,21 +201,28 @@ def spherical_q_points(ln_r, r_hint, r_lookup, q, ln_q, iE, x, y, z, out):
                 out[m, p] = 0.0
         elif lr <= ln_r[0]:
             for m in range(iE.size):
-                out[m, p] = q[iE[m], 0]
+                e = iE[m]
+                out[m, p] = _mix_energy(q[e, 0], q[min(e + 1, q.shape[0] - 1), 0], wE[m])
         else:
             k = locate(ln_r, r_hint, r_lookup, lr)
             width = ln_r[k + 1] - ln_r[k]
             w = (lr - ln_r[k]) / width if width > 0.0 else 1.0
             for m in range(iE.size):
                 e = iE[m]
-                out[m, p] = _mix(q[e, k], q[e, k + 1], ln_q[e, k], ln_q[e, k + 1], w)
+                lo = _mix(q[e, k], q[e, k + 1], ln_q[e, k], ln_q[e, k + 1], w)
+                if wE[m] == 0.0:
+                    out[m, p] = lo
+                else:
+                    f = e + 1
+                    hi = _mix(q[f, k], q[f, k + 1], ln_q[f, k], ln_q[f, k + 1], w)
+                    out[m, p] = _mix_energy(lo, hi, wE[m])
 
 
 @njit(cache=True, parallel=True)
 def axisymmetric_q_points(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q, mirror,
-                          iE, x, y, z, out):
-    """out[m, p] = axisymmetric_q(..., iE[m], x[p], y[p], z[p]) for every index and point
-    (one cell lookup per point)."""
+                          iE, wE, x, y, z, out):
+    """out[m, p] = q at energy row m and point p (as :func:`spherical_q_points`): one cell
+    lookup per point, energies mixed by wE in (ln E, ln q)."""
     for p in prange(x.size):
         R = math.sqrt(x[p] * x[p] + y[p] * y[p])
         zz = abs(z[p]) if mirror else z[p]
@@ -222,4 +240,8 @@ def axisymmetric_q_points(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, 
         u = (R - R_nodes[i]) / dR if dR > 0.0 else 0.0
         v = (zz - z_nodes[j]) / dz if dz > 0.0 else 0.0
         for m in range(iE.size):
-            out[m, p] = _bilinear(q, ln_q, iE[m], i, u, j, v)
+            lo = _bilinear(q, ln_q, iE[m], i, u, j, v)
+            if wE[m] == 0.0:
+                out[m, p] = lo
+            else:
+                out[m, p] = _mix_energy(lo, _bilinear(q, ln_q, iE[m] + 1, i, u, j, v), wE[m])
