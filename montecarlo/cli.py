@@ -5,6 +5,8 @@
     corona figures transport [CONFIG] --outdir DIR    seed 004 Fig. 2 and 3 as PNG
     corona survival [CONFIG] --l L --b B --distance-kpc D [--fields cmb,dust] [--plot PNG]
                                                       pair-production survival probability
+    corona sky [CONFIG] -o OUT.h5 [--plots] [--fits]  transport, emission, HEALPix maps,
+                                                      region spectra, dipole, plane fits
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -146,6 +148,76 @@ def cmd_survival(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- sky
+def cmd_sky(args) -> int:
+    """The whole chain: CR transport, emissivities, sky maps and products, plane fits."""
+    import numpy as np
+
+    from montecarlo import galactic_plane as gp
+    from montecarlo.skymaps import make_sky, write_fits_maps, write_sky
+    from transport import build_emissions, solve
+    from transport.emission_models import build_emission
+    from transport.output import atomic_hdf5, provenance
+
+    cfg = _load(args)
+    t0 = time.perf_counter()
+    sol = solve(cfg, progress=not args.quiet)
+    emissions = build_emissions(cfg, sol)
+    for model in cfg.sky.models:
+        for particle in cfg.sky.particles:
+            if particle not in emissions.get(model, {}):
+                emissions.setdefault(model, {})[particle] = build_emission(cfg, model, particle, sol)
+    products = make_sky(cfg, emissions, progress=not args.quiet)
+    fits = []
+    if cfg.galactic_plane.fit:
+        g = cfg.galactic_plane
+        n = max(2, int(np.ceil(g.E_per_decade * np.log10(g.E_max_eV / g.E_min_eV) - 1e-9)) + 1)
+        fields = tuple(cfg.sky.fields) if cfg.sky.attenuate else ()
+        fits = gp.fit_all_cases(cfg, np.geomspace(g.E_min_eV, g.E_max_eV, n), fields,
+                                g.last_bin_fraction, progress=not args.quiet)
+    written = {m: {p: e for p, e in per.items() if m in cfg.emission.models and p in cfg.emission.particles}
+               for m, per in emissions.items() if m in cfg.emission.models}
+    with atomic_hdf5(args.output) as fh:
+        fh.attrs.update(provenance(cfg))
+        sol.write_groups(fh, written)
+        write_sky(fh, products)
+        if fits:
+            gp.write_fits(fh, fits, cfg.galactic_plane.last_bin_fraction)
+    _say(args, f"wrote {args.output} ({time.perf_counter() - t0:.1f} s): maps at nside "
+               f"{products.nside}, {products.E_eV.size} energies "
+               f"({products.E_eV[0]:.3g} - {products.E_eV[-1]:.3g} eV)")
+    for (model, particle), c in products.components.items():
+        for E_show in (1e12, 1e15):
+            k = int(np.argmin(np.abs(np.log(products.E_eV / E_show))))
+            _say(args, f"  {model} {particle} at {products.E_eV[k]:.3g} eV: dipole A = "
+                       f"{c.dipole_amplitude[k]:.3f} towards (l, b) = ({c.dipole_l_deg[k]:.1f}, "
+                       f"{c.dipole_b_deg[k]:.1f}) deg, contrast = {c.contrast[k]:.3f}")
+    for f in fits:
+        lh = ", ".join(f"{k} {v[0]:.1f}/{v[1]}" for k, v in f.lhaaso_chi2.items())
+        _say(args, f"  plane fit {f.distribution} x {f.spectrum}: norm = {f.norm:.3g}, "
+                   f"chi2/dof = {f.chi2:.2f}/{f.dof} = {f.chi2_per_dof:.2f}; LHAASO chi2/points: {lh}")
+    stem = Path(args.output).with_suffix("")
+    if args.fits:
+        _say(args, "wrote " + ", ".join(write_fits_maps(products, stem)))
+    if args.plots:
+        from montecarlo import plots
+        done = []
+        for (model, particle), c in products.components.items():
+            path = f"{stem}_map_{model}_{particle}.png"
+            plots.plot_sky_map(c, products.E_eV, cfg.sky.map_E_eV, path)
+            done.append(path)
+        if "corona" in cfg.sky.models:
+            plots.plot_corona_spectra(products, f"{stem}_corona_spectra.png")
+            plots.plot_dipole(products, f"{stem}_dipole.png")
+            done += [f"{stem}_corona_spectra.png", f"{stem}_dipole.png"]
+        if fits:
+            plots.plot_region_spectra(fits, f"{stem}_plane_regions.png", cfg.galactic_plane.last_bin_fraction)
+            plots.plot_plane_neutrinos(fits, f"{stem}_plane_neutrinos.png")
+            done += [f"{stem}_plane_regions.png", f"{stem}_plane_neutrinos.png"]
+        _say(args, "wrote " + ", ".join(done))
+    return 0
+
+
 # --------------------------------------------------------------------------- config
 def cmd_config(args) -> int:
     from transport.config import describe_schema
@@ -193,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", default=None,
                    help="also draw seed 000 Fig. 5 (P_surv vs energy and vs distance)")
     p.set_defaults(func=cmd_survival)
+
+    p = sub.add_parser("sky", help="maps, region spectra, dipole and Galactic-plane fits")
+    _common(p)
+    p.add_argument("-o", "--output", default="runs/sky.h5", help="output HDF5 file")
+    p.add_argument("--plots", action="store_true",
+                   help="also draw maps, region spectra, corona spectra and the dipole (PNG)")
+    p.add_argument("--fits", action="store_true",
+                   help="also write the maps as HEALPix FITS (OUT_<model>_<particle>.fits)")
+    p.set_defaults(func=cmd_sky)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

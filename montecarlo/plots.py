@@ -57,3 +57,155 @@ def plot_survival(opacity, sources, fields, path, E_eV=None, max_distance_kpc=30
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- sky figures
+_EV_PER_GEV = 1e9
+_E2_LABEL = r"$E^2 I$ [GeV cm$^{-2}$ s$^{-1}$ sr$^{-1}$]"
+
+
+def _e2_gev(E_eV, intensity):
+    """E^2 I in GeV cm^-2 s^-1 sr^-1 from E [eV] and I [cm^-2 s^-1 sr^-1 eV^-1]."""
+    return np.asarray(E_eV) ** 2 * np.asarray(intensity) / _EV_PER_GEV
+
+
+def _points(ax, pts, fmt, label, scale=1.0, **kw):
+    y, lo, hi = (scale * v / _EV_PER_GEV for v in pts.e2())
+    ok = ~pts.upper_limit
+    ax.errorbar(pts.E_eV[ok], y[ok], yerr=[lo[ok], hi[ok]], fmt=fmt, label=label, **kw)
+    if np.any(pts.upper_limit):
+        ax.errorbar(pts.E_eV[~ok], y[~ok], yerr=0.3 * y[~ok], uplims=True, fmt=fmt, **kw)
+
+
+def plot_sky_map(component, E_eV_all, E_eV, path):
+    """Mollweide map (Galactic, centre at l = 0) of log10 E^2 I at the map energy nearest E_eV."""
+    import healpy as hp
+    plt = _pyplot()
+    k = int(np.argmin(np.abs(np.log(np.asarray(E_eV_all) / E_eV))))
+    values = np.log10(np.maximum(_e2_gev(E_eV_all[k], component.maps[k]), 1e-300))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # healpy's own matplotlib deprecations
+        hp.mollview(values, coord="G", unit=r"log$_{10}$ $E^2 I$ [GeV cm$^{-2}$ s$^{-1}$ sr$^{-1}$]",
+                    title=f"{component.model} {component.particle}, E = {E_eV_all[k]:.3g} eV"
+                          + (f" (attenuated: {', '.join(component.attenuated_by)})"
+                             if component.attenuated_by else ""))
+        hp.graticule(dpar=30, dmer=60, alpha=0.3)
+        fig = plt.gcf()
+        fig.set_size_inches(9, 5)
+        fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_region_spectra(fits, path, last_bin_fraction=0.6):
+    """Seed 000 Fig. 1: Tibet ASgamma regions A and B (last bin faint: its 60 % used in the fit)
+    with the band of the four fitted cases; and LHAASO-KM2A inner/outer with the same models."""
+    from . import observations as obs
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    panels = [(axes[0], [("tibet_A", obs.tibet_asgamma("A"), "tab:red"),
+                         ("tibet_B", obs.tibet_asgamma("B"), "tab:orange")], "Tibet ASgamma"),
+              (axes[1], [("lhaaso_inner", obs.lhaaso_km2a("inner"), "tab:blue"),
+                         ("lhaaso_outer", obs.lhaaso_km2a("outer"), "tab:green")], "LHAASO-KM2A")]
+    for ax, sets, title in panels:
+        for region, pts, colour in sets:
+            curves = np.array([_e2_gev(f.E_eV, f.gamma[region]) for f in fits])
+            ax.fill_between(fits[0].E_eV, curves.min(axis=0), curves.max(axis=0), color=colour,
+                            alpha=0.3, label=f"model band, {region}")
+            _points(ax, pts, "o", pts.label, color=colour, ms=4)
+            if title.startswith("Tibet"):
+                scaled = pts.scaled(last_bin_fraction, last_only=True)
+                y = scaled.e2()[0][-1] / _EV_PER_GEV
+                ax.plot(scaled.E_eV[-1], y, "o", color=colour, alpha=0.4, ms=4)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(5e12, 3e15)
+        ax.set_xlabel("photon energy E [eV]")
+        ax.set_ylabel(_E2_LABEL)
+        ax.set_title(f"Galactic plane |b| < 5 deg vs {title}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_plane_neutrinos(fits, path):
+    """Seed 000 Fig. 2: the all-sky-averaged all-flavour neutrino band of the four fitted cases
+    against IceCube (binned points and the cascade power law, all flavours)."""
+    from . import observations as obs
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    E = fits[0].E_eV
+    allsky = np.array([_e2_gev(E, f.neutrino["all_sky"]) for f in fits])
+    plane = np.array([_e2_gev(E, 0.5 * (f.neutrino["tibet_A"] + f.neutrino["tibet_B"])) for f in fits])
+    ax.fill_between(E, allsky.min(axis=0), allsky.max(axis=0), color="tab:blue", alpha=0.4,
+                    label="Galactic plane, all-sky average (4 cases)")
+    ax.fill_between(E, plane.min(axis=0), plane.max(axis=0), color="grey", alpha=0.3, hatch="//",
+                    label="Galactic plane, Tibet regions (|b| < 5 deg)")
+    _points(ax, obs.icecube_binned(), "s", "IceCube combined fit (all flavours)", color="k", ms=3)
+    E_pl = np.geomspace(1e13, 3e15, 50)
+    ax.plot(E_pl, _e2_gev(E_pl, obs.icecube_power_law(E_pl)), "k--", lw=1,
+            label="IceCube cascades power law (x3 flavours)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(E[0], E[-1])
+    ax.set_ylim(1e-11, 1e-6)
+    ax.set_xlabel("neutrino energy E [eV]")
+    ax.set_ylabel(_E2_LABEL)
+    ax.set_title("Galactic-plane neutrinos (all flavours)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_corona_spectra(products, path, model="corona"):
+    """Seed 004 Fig. 4: the corona's all-sky-averaged gamma-ray (attenuated) and all-flavour
+    neutrino spectra with the gamma rays' isotropic part (faintest direction), against the
+    IceCube astrophysical neutrinos and the Fermi-LAT isotropic background."""
+    from . import observations as obs
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    E = products.E_eV
+    styles = {"gamma": "tab:red", "nu": "tab:blue"}
+    for (m, particle), c in products.components.items():
+        if m != model or particle not in styles:
+            continue
+        ax.loglog(E, _e2_gev(E, c.all_sky), "--", color=styles[particle],
+                  label=f"Milky Way corona, {particle} (all-sky average)")
+        if particle == "gamma":
+            ax.loglog(E, _e2_gev(E, c.isotropic_part), ":", color="k",
+                      label="corona gamma, isotropic part (faintest direction)")
+    _points(ax, obs.icecube_binned(), "s", "IceCube (all flavours)", color="tab:blue", ms=3)
+    _points(ax, obs.fermi_igrb(), "o", "Fermi-LAT IGRB (model A)", color="tab:red", ms=3)
+    ax.set_ylim(1e-12, 1e-5)
+    ax.set_xlabel("energy E [eV]")
+    ax.set_ylabel(_E2_LABEL)
+    ax.set_title("Milky Way corona: gamma rays and neutrinos")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_dipole(products, path, model="corona"):
+    """Seed 004 Fig. 5: dipole amplitude sqrt(3)|a_1|/a_00 and contrast versus energy."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    colours = {"gamma": "tab:red", "nu": "tab:blue", "nu_e": "tab:cyan", "nu_mu": "tab:purple",
+               "nu_tau": "tab:green"}
+    for (m, particle), c in products.components.items():
+        if m != model:
+            continue
+        col = colours.get(particle, None)
+        ax.semilogx(products.E_eV, c.dipole_amplitude, "-", color=col,
+                    label=f"{particle}: A = sqrt(3)|a1|/a00")
+        ax.semilogx(products.E_eV, c.contrast, "--", color=col,
+                    label=f"{particle}: (Imax - Imin)/(Imax + Imin)")
+    ax.set_xlabel("energy E [eV]")
+    ax.set_ylabel("anisotropy")
+    ax.set_title(f"dipole anisotropy of the {model} emission")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -96,6 +96,7 @@ def test_set_syntax(text, key, value):
     ({"emission.models": []}, "emission.models = [] is not allowed"),
     ({"emission.particles": ["gamma", "gamma"]}, "emission.particles"),
     ({"hadronic.yields": "kafexhiu2014"}, "gives photons only"),
+    ({"hadronic.yields": "kafexhiu2014", "emission.particles": ["gamma"]}, "sky.particles"),
     ({"hadronic.yields": "kelner2006"}, "emission.E_min_eV = 1e+09 is outside the range"),
     ({"hadronic.yields": "kamae2006", "emission.E_max_eV": 1e16}, "emission.E_max_eV = 1e+16"),
     ({"emission.E_min_eV": 1e19}, "must be below the highest emission energy"),
@@ -114,7 +115,8 @@ def test_bad_input_is_one_clear_config_error(bad, fragment):
 
 
 def test_photon_only_yields_with_photon_tables():
-    cfg = transport.load_config({"hadronic.yields": "kafexhiu2014", "emission.particles": ["gamma"]})
+    cfg = transport.load_config({"hadronic.yields": "kafexhiu2014", "emission.particles": ["gamma"],
+                                 "sky.particles": ["gamma"]})
     assert cfg.hadronic.yields == "kafexhiu2014"
     cfg = transport.load_config({"hadronic.yields": "kelner2006", "emission.E_min_eV": 1e11})
     assert transport.emission_energy_grid(cfg)[[0, -1]].tolist() == [1e11, 1e17]

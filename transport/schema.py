@@ -16,6 +16,8 @@ from .errors import ConfigError
 SEED_HISTORY_END_GYR = 12.0
 #: Grid cells near r_Q may be at most this fraction of r_Q wide.
 MAX_RELATIVE_CELL_WIDTH = 0.25
+#: Default top of the sky maps [eV] (sky.E_max_eV = "auto").
+SKY_E_MAX_EV = 1e17
 #: Minimum number of cells inside the source sphere r < r_Q.
 MIN_CELLS_INSIDE_RQ = 8
 #: Hottest dust the pair-production rate tables resolve [K] (their temperature bins).
@@ -253,6 +255,42 @@ SCHEMA = {
         "Omega_m": Real("matter density today (flat: Omega_Lambda = 1 - Omega_m)", lo=0, hi=1,
                         lo_open=True),
     },
+    "sky": {
+        "models": Choices("emission models mapped by `corona sky` (see [emission])",
+                          "corona", "disk", "cocoons", "extra1", "extra2"),
+        "particles": Choices('particles mapped: "gamma" (attenuated by sky.fields) and '
+                             'neutrinos ("nu" all flavours, or one flavour; never attenuated)',
+                             "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
+        "nside": Int("HEALPix resolution of the maps (a power of 2)", lo=1, hi=2048),
+        "E_min_eV": Real('lowest map energy [eV]; "auto" = emission.E_min_eV', lo=1e9, hi=1e21,
+                         auto=True),
+        "E_max_eV": Real('highest map energy [eV] (within the emission tables); "auto" = 1e17 '
+                         "eV or the top of the emission tables if lower", lo=1e9, hi=1e21, auto=True),
+        "E_per_decade": Int("map energies per decade (log-spaced)", lo=1, hi=100),
+        "map_E_eV": Real("energy of the Mollweide map drawn with --plots [eV] (the nearest map "
+                         "energy is drawn)", lo=1e9, hi=1e21),
+        "attenuate": Flag("attenuate gamma rays by pair production on sky.fields"),
+        "fields": Choices("photon fields attenuating the gamma rays (PHYSICS.md section 4)",
+                          "cmb", "dust", "ebl", "tabulated"),
+        "regions": Choices("sky regions whose averages are written (Galactic l, b boxes of "
+                           "PHYSICS.md section 5)", "tibet_A", "tibet_B", "lhaaso_inner",
+                           "lhaaso_outer", "all_sky"),
+        "custom_region": Reals("an extra region [l_min, l_max, b_min, b_max] in degrees "
+                               "(l wraps through 360 when l_min > l_max); [] = none"),
+        "mask_file": Text('exclusion mask for the region averages: a HEALPix FITS map '
+                          '(non-zero = excluded) or a table of discs l_deg b_deg radius_deg; '
+                          '"" = none'),
+    },
+    "galactic_plane": {
+        "fit": Flag("fit the four [T] cases (uniform / snr_tibet x spectrum A / B) to Tibet "
+                    "ASgamma in `corona sky`"),
+        "last_bin_fraction": Real("fraction of the last Tibet bin's value and errors used in the "
+                                  "fit ([T] eq. 12: 0.6, removing the Cygnus Cocoon events)",
+                                  lo=0, hi=1, lo_open=True),
+        "E_min_eV": Real("lowest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
+        "E_max_eV": Real("highest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
+        "E_per_decade": Int("energies per decade of the fitted model spectra", lo=1, hi=100),
+    },
 }
 
 
@@ -305,6 +343,7 @@ def resolve_and_check(cfg: dict) -> None:
             f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
             'source.history = "constant"')
     _check_emission(cfg)
+    _check_sky(cfg)
     dust = cfg["dust"]
     for comp in ("cold", "warm"):
         ln_T_centre = math.log(dust[f"{comp}_T_sun_K"]) + r_sun / dust["T_scale_kpc"]
@@ -321,6 +360,40 @@ def resolve_and_check(cfg: dict) -> None:
         raise ConfigError(
             f"time.snapshots_gyr = {time['snapshots_gyr']} has times after time.t_end_gyr = "
             f"{t_end:g}: each snapshot must be in (0, t_end]")
+
+
+def _check_sky(cfg: dict) -> None:
+    """Map and fit energies in order and inside the emission tables; a valid custom region."""
+    from .yields import MODELS
+    sky, gp, em = cfg["sky"], cfg["galactic_plane"], cfg["emission"]
+    top = em["E_max_eV"]
+    if top == AUTO:
+        top = min(cfg["grid"]["E_max_eV"], MODELS[cfg["hadronic"]["yields"]].secondary_max_eV)
+    if sky["E_min_eV"] == AUTO:
+        sky["E_min_eV"] = em["E_min_eV"]
+    if sky["E_max_eV"] == AUTO:
+        sky["E_max_eV"] = min(SKY_E_MAX_EV, top)
+    for section, values in (("sky", sky), ("galactic_plane", gp)):
+        lo, hi = values["E_min_eV"], values["E_max_eV"]
+        if lo >= hi:
+            raise ConfigError(f"{section}.E_min_eV = {lo:g} must be below {section}.E_max_eV = {hi:g}")
+    name = cfg["hadronic"]["yields"]
+    nus = [p for p in sky["particles"] if p != "gamma"]
+    if nus and "nu_e" not in MODELS[name].channels and "corona" in sky["models"]:
+        raise ConfigError(
+            f'sky.particles = {sky["particles"]} asks for {nus} but hadronic.yields = "{name}" '
+            'gives photons only: use sky.particles = ["gamma"] or other yields')
+    if sky["E_min_eV"] < em["E_min_eV"] or sky["E_max_eV"] > top:
+        raise ConfigError(
+            f"sky.E_min_eV = {sky['E_min_eV']:g} .. sky.E_max_eV = {sky['E_max_eV']:g} must lie "
+            f"within the emission tables, emission.E_min_eV = {em['E_min_eV']:g} .. {top:g} eV")
+    nside = sky["nside"]
+    if nside & (nside - 1):
+        raise ConfigError(f"sky.nside = {nside} is not allowed: expected a power of 2 (1 ... 2048)")
+    region = sky["custom_region"]
+    if region and (len(region) != 4 or not -90.0 <= region[2] < region[3] <= 90.0):
+        raise ConfigError(f"sky.custom_region = {region} is not allowed: expected [] or [l_min, "
+                          "l_max, b_min, b_max] in degrees with -90 <= b_min < b_max <= 90")
 
 
 def _check_emission(cfg: dict) -> None:

@@ -233,37 +233,43 @@ class TransportSolution:
         """Write /cr (and /cr/snapshots, /cr/budget, /normalization) atomically with provenance;
         with ``emissions`` ({model: {particle: emission}}, see :func:`transport.build_emissions`)
         also /emission/<model>/<particle>: q with its grids and units as attributes."""
-        from .output import atomic_hdf5, provenance, write_array, write_emissions
+        from .output import atomic_hdf5, provenance
 
         with atomic_hdf5(path) as fh:
             fh.attrs.update(provenance(self.config))
-            cr = fh.create_group("cr")
-            cr.attrs["t_gyr"] = self.t_gyr
-            cr.attrs["Q0_cm3_s_eV"] = self.Q0_cm3_s_eV
-            write_array(cr, "r_kpc", self.r_kpc, "kpc", "cell centres")
-            write_array(cr, "r_faces_kpc", self.r_faces_kpc, "kpc", "cell faces")
-            write_array(cr, "E_eV", self.E_eV, "eV", "proton total energy")
-            write_array(cr, "j", self.j, "cm^-3 eV^-1",
-                        f"proton density dn/dE at t = {self.t_gyr:g} Gyr, shape (E, r)")
-            write_array(cr, "n_gas_cm3", self.n_gas_cm3, "cm^-3", "cell-averaged gas density")
-            snaps = cr.create_group("snapshots")
-            write_array(snaps, "t_gyr", self.snapshot_t_gyr, "Gyr")
-            write_array(snaps, "j", self.snapshot_j, "cm^-3 eV^-1", "shape (t, E, r)")
-            bud = cr.create_group("budget")
-            bud.attrs["description"] = "particles per eV in the whole grid; content = injected - escaped - lost"
-            for name in ("injected", "escaped", "lost", "content"):
-                write_array(bud, name, getattr(self.budget, name), "eV^-1")
-            norm = fh.create_group("normalization")
-            norm.attrs["mode"] = self.config.normalization.mode
-            norm.attrs["Q0_cm3_s_eV"] = self.Q0_cm3_s_eV
-            if self.normalization is not None:
-                norm.attrs["reference"] = self.normalization.reference
-                norm.attrs["factor"] = self.normalization.factor
-                norm.attrs["E_touch_eV"] = self.normalization.E_touch_eV
-            if self.diffusion_invalid_from_eV is not None:
-                norm.attrs["diffusion_invalid_from_eV"] = self.diffusion_invalid_from_eV
-            if emissions:
-                write_emissions(fh, emissions)
+            self.write_groups(fh, emissions)
+
+    def write_groups(self, fh, emissions=None) -> None:
+        """The groups of :meth:`write_hdf5` in an open HDF5 file (no provenance attributes)."""
+        from .output import write_array, write_emissions
+
+        cr = fh.create_group("cr")
+        cr.attrs["t_gyr"] = self.t_gyr
+        cr.attrs["Q0_cm3_s_eV"] = self.Q0_cm3_s_eV
+        write_array(cr, "r_kpc", self.r_kpc, "kpc", "cell centres")
+        write_array(cr, "r_faces_kpc", self.r_faces_kpc, "kpc", "cell faces")
+        write_array(cr, "E_eV", self.E_eV, "eV", "proton total energy")
+        write_array(cr, "j", self.j, "cm^-3 eV^-1",
+                    f"proton density dn/dE at t = {self.t_gyr:g} Gyr, shape (E, r)")
+        write_array(cr, "n_gas_cm3", self.n_gas_cm3, "cm^-3", "cell-averaged gas density")
+        snaps = cr.create_group("snapshots")
+        write_array(snaps, "t_gyr", self.snapshot_t_gyr, "Gyr")
+        write_array(snaps, "j", self.snapshot_j, "cm^-3 eV^-1", "shape (t, E, r)")
+        bud = cr.create_group("budget")
+        bud.attrs["description"] = "particles per eV in the whole grid; content = injected - escaped - lost"
+        for name in ("injected", "escaped", "lost", "content"):
+            write_array(bud, name, getattr(self.budget, name), "eV^-1")
+        norm = fh.create_group("normalization")
+        norm.attrs["mode"] = self.config.normalization.mode
+        norm.attrs["Q0_cm3_s_eV"] = self.Q0_cm3_s_eV
+        if self.normalization is not None:
+            norm.attrs["reference"] = self.normalization.reference
+            norm.attrs["factor"] = self.normalization.factor
+            norm.attrs["E_touch_eV"] = self.normalization.E_touch_eV
+        if self.diffusion_invalid_from_eV is not None:
+            norm.attrs["diffusion_invalid_from_eV"] = self.diffusion_invalid_from_eV
+        if emissions:
+            write_emissions(fh, emissions)
 
 
 def solve(config=None, progress: bool = False) -> TransportSolution:
