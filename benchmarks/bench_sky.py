@@ -68,7 +68,7 @@ def main():
     montecarlo.intensity(em, E[:3], l_deg[:8], b_deg[:8])     # compile / load kernels
 
     t0 = time.perf_counter()
-    attenuated = montecarlo.intensity(em, E, l_deg, b_deg, fields=("cmb", "dust"))
+    montecarlo.intensity(em, E, l_deg, b_deg, fields=("cmb", "dust"))
     t_att = time.perf_counter() - t0
     t0 = time.perf_counter()
     plain = montecarlo.intensity(em, E, l_deg, b_deg, fields=())

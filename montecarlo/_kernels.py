@@ -9,6 +9,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from transport.constants import C_CM_S, H_ERG_S, K_B_ERG_K
+
 
 # --------------------------------------------------------------------------- dust rays
 @njit(cache=True)
@@ -311,9 +313,9 @@ def direct_intensity(x0, look, s_base, comp, T_scale, R_sun, lam_cm, out):
     x erg s^-1 cm^-2 sr^-1 cm^-1], trapezoid rule on the nodes s_base plus, where the ray
     crosses the plane, 801 nodes clustered around the crossing. comp[j] = (rho0, r, z, T_sun).
     """
-    h = 6.62607015e-27
-    c = 2.99792458e10
-    k = 1.380649e-16
+    h = H_ERG_S
+    c = C_CM_S
+    k = K_B_ERG_K
     s_max = s_base[-1]
     t_extra = np.sinh(np.linspace(-8.0, 8.0, 801)) / np.sinh(8.0) * 20.0
     for d in prange(look.shape[0]):

@@ -64,9 +64,10 @@ def cmd_transport(args) -> int:
         _say(args, f"normalisation: Q0 = {sol.Q0_cm3_s_eV:.4e} cm^-3 s^-1 eV^-1 at 1 GeV; "
                    f"flux at r = {cfg.observer.r_sun_kpc:g} kpc touches {sol.normalization.reference} "
                    f"at E = {sol.normalization.E_touch_eV:.3e} eV")
-    _say(args, f"spectral index at the Sun, 10 GeV - 1 PeV: "
-               f"{sol.spectral_index(1e10, 1e15, cfg.observer.r_sun_kpc):.3f} "
-               f"(alpha + delta = {cfg.source.alpha + cfg.diffusion.delta:.3f})")
+    if sol.E_eV[0] <= 1e10 and sol.E_eV[-1] >= 1e15:
+        _say(args, f"spectral index at the Sun, 10 GeV - 1 PeV: "
+                   f"{sol.spectral_index(1e10, 1e15, cfg.observer.r_sun_kpc):.3f} "
+                   f"(alpha + delta = {cfg.source.alpha + cfg.diffusion.delta:.3f})")
     if args.plots:
         from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spectra
         stem = Path(args.output).with_suffix("")
@@ -111,10 +112,10 @@ def cmd_figures(args) -> int:
 # --------------------------------------------------------------------------- survival
 def cmd_survival(args) -> int:
     """P_surv(E) from a source at (l, b, d) to the Sun (seed 000 eq. 3-4, Fig. 5)."""
-    import numpy as np
 
     from montecarlo.opacity import check_fields, opacity_for
     from transport.errors import ArgumentError
+    from transport.grid import log_grid
 
     cfg = _load(args)
     fields = check_fields(args.fields, argument="--fields")
@@ -123,8 +124,7 @@ def cmd_survival(args) -> int:
                             f"{args.E_max_eV:g}")
     if args.per_decade < 1:
         raise ArgumentError(f"--per-decade = {args.per_decade} is not allowed: expected >= 1")
-    n = max(2, int(round(np.log10(args.E_max_eV / args.E_min_eV) * args.per_decade)) + 1)
-    E = np.geomspace(args.E_min_eV, args.E_max_eV, n)
+    E = log_grid(args.E_min_eV, args.E_max_eV, args.per_decade)
     opacity = opacity_for(cfg, progress=not args.quiet)
     P = opacity.survival_probability(E, args.l, args.b, args.distance_kpc, fields)
     singles = [f for f in fields if len(fields) > 1]
@@ -157,6 +157,7 @@ def cmd_sky(args) -> int:
     from montecarlo.skymaps import make_sky, write_fits_maps, write_sky
     from transport import build_emissions, solve
     from transport.emission_models import build_emission
+    from transport.grid import log_grid
     from transport.output import atomic_hdf5, provenance
 
     cfg = _load(args)
@@ -171,9 +172,8 @@ def cmd_sky(args) -> int:
     fits = []
     if cfg.galactic_plane.fit:
         g = cfg.galactic_plane
-        n = max(2, int(np.ceil(g.E_per_decade * np.log10(g.E_max_eV / g.E_min_eV) - 1e-9)) + 1)
         fields = tuple(cfg.sky.fields) if cfg.sky.attenuate else ()
-        fits = gp.fit_all_cases(cfg, np.geomspace(g.E_min_eV, g.E_max_eV, n), fields,
+        fits = gp.fit_all_cases(cfg, log_grid(g.E_min_eV, g.E_max_eV, g.E_per_decade), fields,
                                 g.last_bin_fraction, progress=not args.quiet)
     written = {m: {p: e for p, e in per.items() if m in cfg.emission.models and p in cfg.emission.particles}
                for m, per in emissions.items() if m in cfg.emission.models}
@@ -194,11 +194,14 @@ def cmd_sky(args) -> int:
                        f"{c.dipole_b_deg[k]:.1f}) deg, contrast = {c.contrast[k]:.3f}")
     for f in fits:
         lh = ", ".join(f"{k} {v[0]:.1f}/{v[1]}" for k, v in f.lhaaso_chi2.items())
+        k = int(np.argmin(np.abs(np.log(f.E_eV / 1e14))))
         _say(args, f"  plane fit {f.distribution} x {f.spectrum}: norm = {f.norm:.3g}, "
-                   f"chi2/dof = {f.chi2:.2f}/{f.dof} = {f.chi2_per_dof:.2f}; LHAASO chi2/points: {lh}")
+                   f"chi2/dof = {f.chi2:.2f}/{f.dof} = {f.chi2_per_dof:.2f}; LHAASO chi2/points: {lh}; "
+                   f"all-sky nu E^2 I at {f.E_eV[k]:.3g} eV = {f.E_eV[k] ** 2 * f.neutrino['all_sky'][k] / 1e9:.2e} "
+                   "GeV cm^-2 s^-1 sr^-1")
     stem = Path(args.output).with_suffix("")
-    if args.fits:
-        _say(args, "wrote " + ", ".join(write_fits_maps(products, stem)))
+    if args.fits or args.equatorial:
+        _say(args, "wrote " + ", ".join(write_fits_maps(products, stem, args.equatorial)))
     if args.plots:
         from montecarlo import plots
         done = []
@@ -273,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw maps, region spectra, corona spectra and the dipole (PNG)")
     p.add_argument("--fits", action="store_true",
                    help="also write the maps as HEALPix FITS (OUT_<model>_<particle>.fits)")
+    p.add_argument("--equatorial", action="store_true",
+                   help="also write FITS maps in equatorial (ICRS) coordinates (implies --fits)")
     p.set_defaults(func=cmd_sky)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
@@ -289,16 +294,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    warnings.simplefilter("default")
-    warnings.showwarning = _show_warning
-    try:
-        return args.func(args)
-    except CoronaError as exc:
-        print(f"corona {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("corona: interrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except CoronaError as exc:
+            print(f"corona {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("corona: interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

@@ -17,61 +17,44 @@ import numpy as np
 
 from . import observations
 from .fitting import chi2_asymmetric, fit_normalization
-from .lineofsight import intensity
-from .sky import get_region
-
-
-# --------------------------------------------------------------------------- region averages
-def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None,
-                     n_b: int = 8, l_panel_deg: float = 5.0) -> np.ndarray:
-    """Intensity averaged over a sky region [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E,):
-
-        <I> = (1 / Delta Omega) integral dl integral cos b db I(E, l, b)
-
-    by Gauss-Legendre quadrature in sin b on each side of b = 0 (the thin disk makes a cusp
-    there; ``n_b`` nodes per side) and 4-point panels of at most ``l_panel_deg`` in l.
-    """
-    reg = get_region(region)
-    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
-    gx, gw = np.polynomial.legendre.leggauss(4)
-    n_l = max(1, int(np.ceil(reg.l_width_deg / l_panel_deg)))
-    dl = reg.l_width_deg / n_l
-    l_nodes = (reg.l_min_deg + dl * (np.arange(n_l)[:, None] + 0.5 * (gx[None, :] + 1.0))).ravel()
-    l_weights = np.tile(0.5 * np.radians(dl) * gw, n_l)
-    bx, bw = np.polynomial.legendre.leggauss(n_b)
-    s_lo, s_hi = np.sin(np.radians(reg.b_min_deg)), np.sin(np.radians(reg.b_max_deg))
-    pieces = [(s_lo, min(s_hi, 0.0)), (max(s_lo, 0.0), s_hi)]
-    sin_b, sin_w = [], []
-    for a, b in pieces:
-        if b > a:
-            sin_b.append(0.5 * (b - a) * (bx + 1.0) + a)
-            sin_w.append(0.5 * (b - a) * bw)
-    sin_b, sin_w = np.concatenate(sin_b), np.concatenate(sin_w)
-    L, S = np.meshgrid(l_nodes, sin_b, indexing="ij")
-    W = l_weights[:, None] * sin_w[None, :]
-    I = intensity(emission, E, L.ravel(), np.degrees(np.arcsin(S.ravel())), fields=fields,
-                  config=config)
-    return (I @ W.ravel()) / reg.solid_angle_sr
+from .sky import REGIONS, get_region, region_intensity
 
 
 # --------------------------------------------------------------------------- [T] eq. 7, 10
 def neutrino_from_gamma(E2_gamma_at_2E, attenuation_correction):
     """[T, eq. 7]: E_nu^2 Phi_nu(E_nu) = (3/2) E_g^2 Phi_g(E_g = 2 E_nu) x correction, where the
-    correction = integral n / integral n P_surv(2 E_nu) over the region's lines of sight (the
-    unattenuated over the attenuated photon intensity of the same spatial model)."""
+    correction = integral n / integral n P_surv(2 E_nu) over the region's lines of sight (see
+    :func:`attenuation_correction`). Applied to a measured photon intensity it gives the
+    neutrinos of the same pp emission."""
     return 1.5 * np.asarray(E2_gamma_at_2E, dtype=float) * np.asarray(attenuation_correction, dtype=float)
+
+
+def attenuation_correction(emission, E_gamma_eV, region, fields=("cmb", "dust"), config=None):
+    """[T, eq. 7] correction integral dOmega ds n / integral dOmega ds n P_surv(E_gamma) over a
+    region: the unattenuated over the attenuated photon intensity of the model's emission."""
+    unattenuated = region_intensity(emission, E_gamma_eV, region, (), config)
+    return unattenuated / region_intensity(emission, E_gamma_eV, region, fields, config)
 
 
 def extrapolate_flux(flux_observed, integral_target, integral_observed):
     """[T, eq. 10]: the flux from a target region from the flux measured in another one,
     scaled by the ratio of integral dOmega integral ds n P over the two regions (P = 1 for
-    neutrinos)."""
+    neutrinos). [T] eq. 11 writes the same ratio with region averages of n_CR, tau_pp, P."""
     return np.asarray(flux_observed, dtype=float) * (np.asarray(integral_target, dtype=float)
                                                     / np.asarray(integral_observed, dtype=float))
 
 
+def column_integral(emission, E_eV, region, config=None):
+    """integral dOmega integral ds q(E, x) / 4pi over a region [cm^-2 s^-1 eV^-1]: the region's
+    unattenuated flux, proportional to its integral dOmega ds n for a separable model."""
+    reg = get_region(region)
+    return region_intensity(emission, E_eV, reg, (), config) * reg.solid_angle_sr
+
+
 # --------------------------------------------------------------------------- the four cases
 CASES = (("uniform", "A"), ("uniform", "B"), ("snr_tibet", "A"), ("snr_tibet", "B"))
+#: Regions whose fitted spectra are kept: the data regions and the whole |b| < 5 deg plane.
+PLANE_REGIONS = ("tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer", "galactic_plane")
 
 
 @dataclass
@@ -86,6 +69,9 @@ class CaseFit:
     gamma: dict = field(default_factory=dict)  # region -> fitted attenuated photon intensity
     neutrino: dict = field(default_factory=dict)  # region or "all_sky" -> all-flavour intensity
     lhaaso_chi2: dict = field(default_factory=dict)  # "inner"/"outer" -> (chi2, n_points)
+    #: neutrinos from the measured Tibet photons: region "A"/"B" or "all_sky" ->
+    #: (E_nu_eV, intensity, err_lo, err_hi) by [T] eq. 7 (and eq. 10 for the whole sky)
+    tibet_neutrinos: dict = field(default_factory=dict)
 
     @property
     def chi2_per_dof(self) -> float:
@@ -99,9 +85,11 @@ def tibet_points(last_bin_fraction: float = 0.6):
 
 
 def fit_case(cfg, distribution: str, spectrum: str, E_eV, fields=("cmb", "dust"),
-             last_bin_fraction: float = 0.6, nside_all_sky: int = 32) -> CaseFit:
+             last_bin_fraction: float = 0.6) -> CaseFit:
     """Fit one case: model photon intensities in the Tibet regions at the data energies, the
-    normalisation by [T] eq. 12, then the fitted spectra on ``E_eV`` and the neutrinos."""
+    normalisation by [T] eq. 12, then on ``E_eV`` the fitted photon spectra and the model's
+    neutrinos per region and over the whole sky; and the neutrinos implied by the measured
+    photons through [T] eq. 7 (attenuation correction of this case's model) and eq. 10."""
     from transport.emission_models import build_emission
 
     case_cfg = cfg.with_overrides({"disk.distribution": distribution, "disk.spectrum": spectrum})
@@ -117,19 +105,29 @@ def fit_case(cfg, distribution: str, spectrum: str, E_eV, fields=("cmb", "dust")
     fit = fit_normalization(model, measured, err_lo, err_hi)
 
     result = CaseFit(distribution, spectrum, fit.norm, fit.chi2, fit.dof, E_table)
-    regions = {"tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer"}
-    for region in sorted(regions):
+    for region in PLANE_REGIONS:
         result.gamma[region] = fit.norm * region_intensity(gamma_em, E_table, region, fields, case_cfg)
         result.neutrino[region] = fit.norm * region_intensity(nu_em, E_table, region, (), case_cfg)
-    from .sky import all_sky_average, pixel_directions
-    l_deg, b_deg = pixel_directions(nside_all_sky)
-    result.neutrino["all_sky"] = fit.norm * all_sky_average(
-        intensity(nu_em, E_table, l_deg, b_deg, fields=(), config=case_cfg))
+    result.neutrino["all_sky"] = fit.norm * region_intensity(nu_em, E_table, "all_sky", (), case_cfg)
     for name in ("inner", "outer"):
         pts = observations.lhaaso_km2a(name)
         m = fit.norm * region_intensity(gamma_em, pts.E_eV, pts.region, fields, case_cfg)
         result.lhaaso_chi2[name] = (chi2_asymmetric(m, pts.intensity, pts.err_lo, pts.err_hi),
                                     pts.E_eV.size)
+    # [T] eq. 7 and 10 applied to the measured points (the last bin at full value)
+    E_ref = np.array([1e14])
+    all_sky_column = column_integral(nu_em, E_ref, "all_sky", case_cfg)[0]
+    for name in ("A", "B"):
+        pts = observations.tibet_asgamma(name)
+        corr = attenuation_correction(gamma_em, pts.E_eV, pts.region, fields, case_cfg)
+        E_nu = pts.E_eV / 2.0
+        to_nu = lambda v: neutrino_from_gamma(pts.E_eV ** 2 * v, corr) / E_nu ** 2
+        values = (to_nu(pts.intensity), to_nu(pts.err_lo), to_nu(pts.err_hi))
+        result.tibet_neutrinos[name] = (E_nu, *values)
+        ratio = all_sky_column / column_integral(nu_em, E_ref, pts.region, case_cfg)[0]
+        region_sr = REGIONS[pts.region].solid_angle_sr
+        result.tibet_neutrinos[f"all_sky_from_{name}"] = (
+            E_nu, *(extrapolate_flux(v * region_sr, ratio, 1.0) / (4.0 * np.pi) for v in values))
     return result
 
 
@@ -166,3 +164,12 @@ def write_fits(fh, fits, last_bin_fraction: float) -> None:
         for region, values in f.neutrino.items():
             write_array(sub.require_group("nu"), region, values, units,
                         "all-flavour neutrino intensity averaged over the region")
+        from_data = sub.require_group("nu_from_tibet")
+        from_data.attrs["description"] = ("all-flavour neutrinos implied by the measured Tibet "
+                                          "photons: [T] eq. 7 per region, eq. 10 for the sky")
+        for name, (E_nu, values, err_lo, err_hi) in f.tibet_neutrinos.items():
+            g = from_data.require_group(name)
+            write_array(g, "E_eV", E_nu, "eV")
+            write_array(g, "intensity", values, units)
+            write_array(g, "err_lo", err_lo, units)
+            write_array(g, "err_hi", err_hi, units)

@@ -125,7 +125,7 @@ def node_positions(o, dirs, offsets, starts, lengths):
     return o[None, :] + s[:, None] * dirs[ray_of_node], ray_of_node
 
 
-#: Rays integrated together (bounds the memory of the node tables: ~300 nodes per ray).
+#: Rays integrated together (bounds the memory of the node tables: ~60 nodes per ray).
 CHUNK_RAYS = 2048
 
 

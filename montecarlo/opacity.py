@@ -17,6 +17,8 @@ from __future__ import annotations
 import difflib
 import math
 import sys
+import threading
+from collections import OrderedDict
 from functools import cached_property
 
 import numpy as np
@@ -75,6 +77,14 @@ def _check_finite(value, argument, lo=None, hi=None):
     return arr
 
 
+def _check_scalar(value, argument, lo=None, hi=None) -> float:
+    """A single finite number (ArgumentError for arrays, NaN or out of range)."""
+    if np.ndim(value) != 0:
+        raise ArgumentError(f"{argument} = {value!r} is not allowed: expected a single number "
+                            "(one direction or redshift per call; energies may be arrays)")
+    return float(_check_finite(value, argument, lo, hi))
+
+
 def _auto_progress(progress):
     return sys.stderr.isatty() if progress is None else bool(progress)
 
@@ -85,27 +95,33 @@ class Opacity:
     def __init__(self, config=None, progress=None):
         self.config = config if isinstance(config, Config) else load_config(config)
         self.progress = _auto_progress(progress)
-        self._ebl = {}
+        self._tables = {}
+        self._lock = threading.RLock()        # one build per table, whatever the threads
+
+    def _table(self, name, build):
+        with self._lock:
+            if name not in self._tables:
+                self._tables[name] = build()
+            return self._tables[name]
 
     # ----------------------------------------------------------------- tables
-    @cached_property
+    @property
     def cmb(self) -> ratetables.IsotropicRateTable:
-        return ratetables.cmb_table(self.config, self.progress)
+        return self._table("cmb", lambda: ratetables.cmb_table(self.config, self.progress))
 
     def ebl(self, model=None) -> ratetables.IsotropicRateTable:
         from .fields import ebl as ebl_field
         model = ebl_field.check_model(model or self.config.fields.ebl_model)
-        if model not in self._ebl:
-            self._ebl[model] = ratetables.ebl_table(self.config, model, self.progress)
-        return self._ebl[model]
+        return self._table(f"ebl:{model}",
+                           lambda: ratetables.ebl_table(self.config, model, self.progress))
 
-    @cached_property
+    @property
     def tabulated(self) -> ratetables.IsotropicRateTable:
-        return ratetables.tabulated_table(self.config, self.progress)
+        return self._table("tabulated", lambda: ratetables.tabulated_table(self.config, self.progress))
 
-    @cached_property
+    @property
     def dust(self) -> ratetables.DustRateTable:
-        return ratetables.dust_table(self.config, self.progress)
+        return self._table("dust", lambda: ratetables.dust_table(self.config, self.progress))
 
     @cached_property
     def cosmology(self):
@@ -119,7 +135,7 @@ class Opacity:
         fields (cmb, ebl, tabulated); fields=() gives 0."""
         names = check_fields(fields, ISOTROPIC_FIELDS)
         E = ratetables.check_energies(E_eV)
-        z = float(_check_finite(z, "z", lo=0.0))
+        z = _check_scalar(z, "z", lo=0.0)
         rate = np.zeros_like(E)
         for name in names:
             if name == "cmb":
@@ -170,7 +186,7 @@ class Opacity:
         composite Gauss-Legendre in z (segments <= dz_segment, ``order`` nodes each)."""
         names = check_fields(fields, ISOTROPIC_FIELDS)
         E = ratetables.check_energies(E_eV)
-        zs = float(_check_finite(z_source, "z_source", lo=0.0))
+        zs = _check_scalar(z_source, "z_source", lo=0.0)
         if "ebl" in names:
             zmax = self.ebl(ebl_model).z[-1]
             if zs > zmax:
@@ -216,8 +232,8 @@ class Opacity:
         result has the shape of E_eV, with the shape of distance_kpc prepended if it is an
         array (several distances along one direction)."""
         E = ratetables.check_energies(E_eV)
-        l = float(_check_finite(l_deg, "l_deg"))
-        b = float(_check_finite(b_deg, "b_deg", lo=-90.0, hi=90.0))
+        l = _check_scalar(l_deg, "l_deg")
+        b = _check_scalar(b_deg, "b_deg", lo=-90.0, hi=90.0)
         d = _check_finite(distance_kpc, "distance_kpc", lo=0.0)
         r_sun = self.config.observer.r_sun_kpc
         starts = galactocentric_from_lbd(l, b, d.ravel(), r_sun)
@@ -229,18 +245,26 @@ class Opacity:
         return np.exp(-self.optical_depth_galactic(E_eV, l_deg, b_deg, distance_kpc, fields))
 
 
-_CACHE: dict = {}
+#: Opacities kept in memory (least recently used first out): each holds its rate tables
+#: (~60 MB for the fine dust table), so parameter scans do not accumulate them.
+_CACHE_SIZE = 4
+_CACHE: "OrderedDict[str, Opacity]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def opacity_for(config=None, progress=None) -> Opacity:
-    """The (per-process cached) Opacity of a configuration."""
+    """The (per-process cached, thread-safe) Opacity of a configuration."""
     cfg = config if isinstance(config, Config) else load_config(config)
     key = cfg.digest(sections=SECTIONS)
-    if key not in _CACHE:
-        _CACHE[key] = Opacity(cfg, progress)
-    elif progress is not None:
-        _CACHE[key].progress = bool(progress)
-    return _CACHE[key]
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = Opacity(cfg, progress)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        elif progress is not None:
+            _CACHE[key].progress = bool(progress)
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
 
 
 # --------------------------------------------------------------------------- public API

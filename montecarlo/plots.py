@@ -1,4 +1,5 @@
-"""Figures of the pair-production opacity (seed 000 Fig. 5)."""
+"""Figures: pair-production survival (seed 000 Fig. 5), sky maps, the corona's spectra and
+dipole (seed 004 Fig. 4-5) and the Galactic-plane fits (seed 000 Fig. 1-2)."""
 from __future__ import annotations
 
 import numpy as np
@@ -137,11 +138,16 @@ def plot_plane_neutrinos(fits, path):
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     E = fits[0].E_eV
     allsky = np.array([_e2_gev(E, f.neutrino["all_sky"]) for f in fits])
-    plane = np.array([_e2_gev(E, 0.5 * (f.neutrino["tibet_A"] + f.neutrino["tibet_B"])) for f in fits])
+    plane = np.array([_e2_gev(E, f.neutrino["galactic_plane"]) for f in fits])
     ax.fill_between(E, allsky.min(axis=0), allsky.max(axis=0), color="tab:blue", alpha=0.4,
                     label="Galactic plane, all-sky average (4 cases)")
     ax.fill_between(E, plane.min(axis=0), plane.max(axis=0), color="grey", alpha=0.3, hatch="//",
-                    label="Galactic plane, Tibet regions (|b| < 5 deg)")
+                    label="Galactic plane, averaged over |b| < 5 deg")
+    for k, f in enumerate(fits):
+        E_nu, v, lo, hi = f.tibet_neutrinos["all_sky_from_A"]
+        ax.errorbar(E_nu * (1 + 0.03 * k), _e2_gev(E_nu, v), yerr=[_e2_gev(E_nu, lo), _e2_gev(E_nu, hi)],
+                    fmt="D", color="tab:purple", ms=3, alpha=0.7,
+                    label="Tibet A photons -> all-sky nu ([T] eq. 7, 10), 4 cases" if k == 0 else None)
     _points(ax, obs.icecube_binned(), "s", "IceCube combined fit (all flavours)", color="k", ms=3)
     E_pl = np.geomspace(1e13, 3e15, 50)
     ax.plot(E_pl, _e2_gev(E_pl, obs.icecube_power_law(E_pl)), "k--", lw=1,

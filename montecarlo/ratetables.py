@@ -11,8 +11,8 @@ Tables (all rates are inverse mean free paths, CGS inside, kpc^-1 where paths ar
   on an (R, z) grid, from line-of-sight columns of dust binned in temperature.
 
 Every file carries provenance (code version, creation time, the resolved config) and the
-SHA-256 key of what it was built from (config sections, data files, grid, TABLE_VERSION); a
-table is rebuilt when the key changes. Cache directory: opacity.cache_dir, "auto" =
+SHA-256 key of what it was built from (config sections, data files, grid, TABLE_VERSION and
+the source code of the table modules); a table is rebuilt when the key changes. Cache directory: opacity.cache_dir, "auto" =
 $CORONA_CACHE_DIR, else $XDG_CACHE_HOME/corona, else ~/.cache/corona.
 """
 from __future__ import annotations
@@ -21,12 +21,14 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from transport.constants import KPC_CM, M_E_EV, SIGMA_T_CM2
 from transport.errors import ArgumentError, CoronaError
+from transport.grid import log_grid
 
 from . import _kernels
 from .fields import cmb as cmb_field
@@ -70,8 +72,7 @@ _RAY = dict(s_inner=1.0, ds_inner=0.05, ds_outer=0.2, R_box=60.0, z_box=6.0)
 # --------------------------------------------------------------------------- energy grids
 def energy_grid(per_decade: int, lo: float = E_MIN_EV, hi: float = E_MAX_EV) -> np.ndarray:
     """Log-spaced gamma-ray energies from lo to hi [eV] (both included)."""
-    n = int(round(np.log10(hi / lo) * per_decade)) + 1
-    return np.geomspace(lo, hi, n)
+    return log_grid(lo, hi, per_decade)
 
 
 def check_energies(E_eV, argument: str = "E_eV") -> np.ndarray:
@@ -109,9 +110,27 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+#: Modules whose source code the tables are computed by: any edit rebuilds the tables.
+_TABLE_SOURCES = ("pairproduction.py", "ratetables.py", "_kernels.py", "fields/__init__.py",
+                  "fields/cmb.py", "fields/ebl.py", "fields/dust.py", "fields/tabulated.py")
+
+
+@lru_cache(maxsize=None)
+def code_digest() -> str:
+    """SHA-256 of the source of the modules that compute the rate tables."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _TABLE_SOURCES:
+        digest.update(name.encode())
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
 def table_key(kind: str, spec: dict) -> str:
-    """SHA-256 of everything a table depends on (``spec`` is JSON-serialisable)."""
-    payload = json.dumps({"kind": kind, "version": TABLE_VERSION, **spec}, sort_keys=True)
+    """SHA-256 of everything a table depends on: ``spec`` (config sections, data files, grid;
+    JSON-serialisable), TABLE_VERSION and the source code of the table modules."""
+    payload = json.dumps({"kind": kind, "version": TABLE_VERSION, "code": code_digest(), **spec},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -195,15 +214,6 @@ class IsotropicRateTable:
 #: Rates below this [cm^-1] (mean free paths beyond 1e170 Gpc) are stored as 1e-300 and
 #: returned as zero: the field is below the pair threshold there.
 _RATE_ZERO = 1e-200
-
-
-def _isotropic_table_from_density(E, z, eps, dn_deps_fn, name):
-    """Rate table from a density function dn_deps_fn(eps, z_value) -> (n_eps,)."""
-    ln_rate = np.empty((z.size, E.size))
-    for iz, zz in enumerate(z):
-        rate = isotropic_rate_per_cm(E, eps, dn_deps_fn(eps, zz))
-        ln_rate[iz] = np.log(np.maximum(rate, 1e-300))
-    return IsotropicRateTable(np.log(E), z, ln_rate, name)
 
 
 def cmb_rate_direct_per_cm(E_eV, T_K):
@@ -500,9 +510,17 @@ class DustRateTable:
         ln_bound = np.where(above, np.sum(wE * nodes, axis=1), nodes.max(axis=1))
         return np.where(zero, 0.0, np.exp(ln_bound))
 
+    MODES = ("anisotropic", "angle_averaged")
+
+    def _check_mode(self, mode):
+        if mode not in self.MODES:
+            raise ArgumentError(f"mode = {mode!r} is not allowed: expected one of "
+                                + ", ".join(repr(m) for m in self.MODES))
+
     def rate_per_kpc(self, x_kpc, u, E_eV, mode="anisotropic"):
         """Interpolated 1/lambda [kpc^-1] at Galactocentric points x (n, 3) for directions
         u (n, 3) and energies E: (n, n_E)."""
+        self._check_mode(mode)
         x = np.ascontiguousarray(np.atleast_2d(x_kpc), dtype=float)
         u = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(u), x.shape), dtype=float)
         iE, wE, zero = self.energy_weights(E_eV)
@@ -518,6 +536,7 @@ class DustRateTable:
     def tau(self, starts_kpc, ends_kpc, E_eV, mode="anisotropic", segment_kpc=0.25,
             gl_order=4):
         """Optical depth along straight paths starts -> ends (n_paths, 3): (n_paths, n_E)."""
+        self._check_mode(mode)
         starts = np.ascontiguousarray(np.atleast_2d(starts_kpc), dtype=float)
         ends = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(ends_kpc), starts.shape),
                                     dtype=float)

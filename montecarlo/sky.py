@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from transport.errors import ConfigError, DataFileError
+from transport.errors import ArgumentError, ConfigError, DataFileError
+
+from .geometry import lb_from_direction
 
 
 # --------------------------------------------------------------------------- regions
@@ -54,6 +56,7 @@ REGIONS = {
     "tibet_B": SkyRegion("tibet_B", 50.0, 200.0, -5.0, 5.0),
     "lhaaso_inner": SkyRegion("lhaaso_inner", 15.0, 125.0, -5.0, 5.0),
     "lhaaso_outer": SkyRegion("lhaaso_outer", 125.0, 235.0, -5.0, 5.0),
+    "galactic_plane": SkyRegion("galactic_plane", 0.0, 360.0, -5.0, 5.0),
     "all_sky": SkyRegion("all_sky", 0.0, 360.0, -90.0, 90.0),
 }
 
@@ -143,42 +146,102 @@ def region_average(sky_map, region, mask=None, nest: bool = False) -> np.ndarray
     return sky_map[..., sel].mean(axis=-1)
 
 
+#: Latitude panel edges [deg] of the region quadrature: graded towards the plane, where the
+#: thin Galactic disk varies on scales of a degree.
+_B_EDGES_DEG = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 45.0, 90.0)
+
+
+def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None,
+                     n_b: int = 6, l_panel_deg: float = 5.0) -> np.ndarray:
+    """Intensity averaged over a sky region [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E,):
+
+        <I> = (1 / Delta Omega) integral dl integral cos b db I(E, l, b)
+
+    by Gauss-Legendre quadrature in sin b on latitude panels graded towards b = 0 (edges at
+    0, 0.5, 1, 2, 5, 10, 20, 45 deg on either side; the thin disk makes a cusp at b = 0;
+    ``n_b`` nodes per panel) and 4-point panels of at most ``l_panel_deg`` in l.
+    """
+    from .lineofsight import intensity
+
+    reg = get_region(region)
+    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
+    gx, gw = np.polynomial.legendre.leggauss(4)
+    n_l = max(1, int(np.ceil(reg.l_width_deg / l_panel_deg)))
+    dl = reg.l_width_deg / n_l
+    l_nodes = (reg.l_min_deg + dl * (np.arange(n_l)[:, None] + 0.5 * (gx[None, :] + 1.0))).ravel()
+    l_weights = np.tile(0.5 * np.radians(dl) * gw, n_l)
+    edges = np.unique(np.clip(np.concatenate([-np.array(_B_EDGES_DEG), _B_EDGES_DEG]),
+                              reg.b_min_deg, reg.b_max_deg))
+    bx, bw = np.polynomial.legendre.leggauss(n_b)
+    sin_edges = np.sin(np.radians(edges))
+    lo, hi = sin_edges[:-1, None], sin_edges[1:, None]
+    sin_b = (0.5 * (hi - lo) * (bx + 1.0) + lo).ravel()
+    sin_w = (0.5 * (hi - lo) * bw).ravel()
+    L, S = np.meshgrid(l_nodes, sin_b, indexing="ij")
+    W = l_weights[:, None] * sin_w[None, :]
+    I = intensity(emission, E, L.ravel(), np.degrees(np.arcsin(S.ravel())), fields=fields,
+                  config=config)
+    return (I @ W.ravel()) / reg.solid_angle_sr
+
+
 def all_sky_average(sky_map) -> np.ndarray:
     """(1 / 4 pi) integral of the map over the sphere (..., n_pix) -> (...)."""
     return np.asarray(sky_map, dtype=float).mean(axis=-1)
 
 
 # --------------------------------------------------------------------------- dipole
-def dipole_vector(sky_map, nest: bool = False):
-    """Monopole I0 and dipole vector d of I(n) ~ I0 + d . n, by projection on l = 0, 1.
+def _map_nside(sky_map) -> int:
+    import healpy as hp
+    n_pix = np.shape(sky_map)[-1] if np.ndim(sky_map) else 0
+    if not hp.isnpixok(n_pix):
+        raise ArgumentError(f"a HEALPix map needs 12 nside^2 pixels (nside a power of 2); got "
+                            f"{n_pix} pixels")
+    return hp.npix2nside(n_pix)
 
-    I0 = (1/4pi) sum I_p dOmega, d = (3/4pi) sum I_p n_p dOmega: the l = 0, 1 spherical-harmonic
-    coefficients, a_00 = sqrt(4pi) I0 and sum_m |a_1m|^2 = (4pi/3) |d|^2 (PHYSICS.md section 5).
+
+def dipole_vector(sky_map, nest: bool = False):
+    """Monopole I0 and dipole vector d of I(n) ~ I0 + d . n.
+
+    Full sky: projection on l = 0, 1, I0 = (1/4pi) sum I_p dOmega, d = (3/4pi) sum I_p n_p dOmega,
+    i.e. a_00 = sqrt(4pi) I0 and sum_m |a_1m|^2 = (4pi/3) |d|^2 (PHYSICS.md section 5). Maps with
+    unseen (hp.UNSEEN) or non-finite pixels: least-squares fit of I0 + d . n to the others.
     Works on (n_pix,) or (n_E, n_pix); returns I0 (...) and d (..., 3).
     """
     import healpy as hp
     sky_map = np.asarray(sky_map, dtype=float)
-    nside = hp.npix2nside(sky_map.shape[-1])
-    n = pixel_vectors(nside, nest)
-    I0 = sky_map.mean(axis=-1)
-    d = 3.0 * (sky_map @ n) / sky_map.shape[-1]
-    return I0, d
+    n = pixel_vectors(_map_nside(sky_map), nest)
+    valid = np.isfinite(sky_map) & (sky_map != hp.UNSEEN)
+    if np.all(valid):
+        return sky_map.mean(axis=-1), 3.0 * (sky_map @ n) / sky_map.shape[-1]
+    rows = np.atleast_2d(sky_map)
+    good = np.atleast_2d(valid)
+    I0, d = np.empty(rows.shape[0]), np.empty((rows.shape[0], 3))
+    for k, (row, ok) in enumerate(zip(rows, good)):
+        if ok.sum() < 4:
+            raise ArgumentError("a dipole needs at least 4 seen pixels in the map")
+        design = np.column_stack([np.ones(ok.sum()), n[ok]])
+        coef = np.linalg.lstsq(design, row[ok], rcond=None)[0]
+        I0[k], d[k] = coef[0], coef[1:]
+    return (I0[0], d[0]) if sky_map.ndim == 1 else (I0.reshape(sky_map.shape[:-1]),
+                                                    d.reshape(sky_map.shape[:-1] + (3,)))
 
 
 def dipole(healpix_map, nest: bool = False):
-    """Dipole anisotropy of a full-sky map: (amplitude, l_deg, b_deg).
+    """Dipole anisotropy of a map: (amplitude, l_deg, b_deg).
 
     amplitude A = sqrt(3) |a_1| / a_00 = |d| / I0, with |a_1|^2 = sum_m |a_1m|^2 (PHYSICS.md
-    section 5); (l, b) is the direction of d, where the map is brightest. A map with a leading
-    energy axis gives arrays.
+    section 5); (l, b) is the direction of d, where the map is brightest. Unseen pixels
+    (hp.UNSEEN, NaN) are left out of a least-squares monopole + dipole fit. A single map gives
+    floats, a map with a leading energy axis arrays.
     """
     I0, d = dipole_vector(healpix_map, nest)
     norm = np.linalg.norm(d, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         amplitude = np.where(I0 != 0, norm / np.abs(I0), np.nan)
-    l_deg = np.mod(np.degrees(np.arctan2(d[..., 1], d[..., 0])), 360.0)
-    l_deg = np.where(l_deg >= 360.0, 0.0, l_deg)          # mod maps -0.0 to 360
-    b_deg = np.degrees(np.arcsin(np.clip(d[..., 2] / np.where(norm > 0, norm, 1.0), -1.0, 1.0)))
+    l_deg, b_deg = lb_from_direction(d / np.where(norm > 0, norm, 1.0)[..., None])
+    l_deg = np.where(l_deg >= 360.0, 0.0, l_deg)          # -0.0 mod 360 gives 360
+    if np.ndim(amplitude) == 0:
+        return float(amplitude), float(l_deg), float(b_deg)
     return amplitude, l_deg, b_deg
 
 
@@ -190,12 +253,31 @@ def contrast(sky_map) -> np.ndarray:
         return (hi - lo) / (hi + lo)
 
 
+# --------------------------------------------------------------------------- frames
+def to_equatorial(sky_map, nest: bool = False) -> np.ndarray:
+    """A Galactic HEALPix map (..., n_pix) resampled to equatorial (ICRS) coordinates at the
+    same resolution: each output pixel centre (RA, Dec) is converted to (l, b) with astropy and
+    the Galactic map is interpolated there (healpy's bilinear get_interp_val)."""
+    import healpy as hp
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    sky_map = np.asarray(sky_map, dtype=float)
+    nside = _map_nside(sky_map)
+    ra, dec = pixel_directions(nside, nest)        # the output grid's (lon, lat), read as RA, Dec
+    gal = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, frame="icrs").galactic
+    rows = np.atleast_2d(sky_map)
+    out = np.array([hp.get_interp_val(row, gal.l.deg, gal.b.deg, nest=nest, lonlat=True)
+                    for row in rows])
+    return out.reshape(sky_map.shape)
+
+
 # --------------------------------------------------------------------------- FITS export
 def write_healpix_fits(path, maps, E_eV, nest: bool = False, units="cm^-2 s^-1 sr^-1 MeV^-1",
-                       overwrite: bool = True, header_extra=None) -> None:
+                       overwrite: bool = True, header_extra=None, coordsys: str = "GAL") -> None:
     """Write maps (n_E, n_pix) as a HEALPix FITS file in the Fermi-LAT "template" layout that
     healpy (``read_map(path, field=k)``) and gammapy (``Map.read``, HPX format "fgst-template")
-    read: a SKYMAP table with one column CHANNELk per energy and an ENERGIES table (MeV).
+    read: a SKYMAP table with one column ENERGYk per energy and an ENERGIES table (MeV).
 
     ``maps`` must already be in ``units`` (the default matches Fermi templates).
     """
@@ -207,7 +289,7 @@ def write_healpix_fits(path, maps, E_eV, nest: bool = False, units="cm^-2 s^-1 s
     if maps.shape[0] != E_eV.size:
         raise ValueError(f"maps has {maps.shape[0]} energy planes but E_eV has {E_eV.size}")
     nside = hp.npix2nside(maps.shape[1])
-    cols = [fits.Column(name=f"CHANNEL{k + 1}", format="D", unit=units, array=m)
+    cols = [fits.Column(name=f"ENERGY{k + 1}", format="D", unit=units, array=m)
             for k, m in enumerate(maps)]
     skymap = fits.BinTableHDU.from_columns(cols, name="SKYMAP")
     hdr = skymap.header
@@ -217,7 +299,7 @@ def write_healpix_fits(path, maps, E_eV, nest: bool = False, units="cm^-2 s^-1 s
     hdr["FIRSTPIX"] = 0
     hdr["LASTPIX"] = maps.shape[1] - 1
     hdr["INDXSCHM"] = ("IMPLICIT", "indexing: implicit or explicit")
-    hdr["COORDSYS"] = ("GAL", "Galactic coordinates")
+    hdr["COORDSYS"] = (coordsys, "GAL = Galactic, CEL = equatorial (ICRS)")
     hdr["HPX_CONV"] = "FGST-TEMPLATE"
     hdr["BUNIT"] = units
     for key, value in (header_extra or {}).items():

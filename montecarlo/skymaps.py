@@ -8,14 +8,15 @@ masked) and the dipole anisotropy versus energy with both definitions of PHYSICS
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from transport.grid import log_grid
+
 from .lineofsight import intensity
 from .sky import (all_sky_average, contrast, dipole, get_region, load_mask, pixel_directions,
-                  region_average, write_healpix_fits)
+                  region_average, region_intensity, to_equatorial, write_healpix_fits)
 
 UNITS = "cm^-2 s^-1 sr^-1 eV^-1"
 
@@ -23,8 +24,7 @@ UNITS = "cm^-2 s^-1 sr^-1 eV^-1"
 def sky_energies(cfg) -> np.ndarray:
     """Map energies [eV]: log-spaced from sky.E_min_eV to sky.E_max_eV."""
     s = cfg.sky
-    n = max(2, math.ceil(s.E_per_decade * math.log10(s.E_max_eV / s.E_min_eV) - 1e-9) + 1)
-    return np.geomspace(s.E_min_eV, s.E_max_eV, n)
+    return log_grid(s.E_min_eV, s.E_max_eV, s.E_per_decade)
 
 
 def sky_regions(cfg) -> dict:
@@ -70,8 +70,12 @@ def make_component(emission, model, particle, E_eV, nside, regions, mask=None, f
     maps = intensity(emission, E_eV, l_deg, b_deg, fields=attenuating, config=config,
                      progress=progress)
     amplitude, l_dip, b_dip = dipole(maps)
-    return SkyComponent(model, particle, maps, all_sky_average(maps),
-                        {name: region_average(maps, reg, mask) for name, reg in regions.items()},
+    if mask is None:     # exact region averages by direct quadrature (pixel centres bias thin strips)
+        averages = {name: region_intensity(emission, E_eV, reg, attenuating, config)
+                    for name, reg in regions.items()}
+    else:
+        averages = {name: region_average(maps, reg, mask) for name, reg in regions.items()}
+    return SkyComponent(model, particle, maps, all_sky_average(maps), averages,
                         amplitude, l_dip, b_dip, contrast(maps), attenuating)
 
 
@@ -107,7 +111,8 @@ def write_sky(fh, products: SkyProducts) -> None:
         write_array(sub, "isotropic_part", c.isotropic_part, UNITS, "faintest pixel")
         regions = sub.require_group("regions")
         for name, values in c.regions.items():
-            write_array(regions, name, values, UNITS, "average over the region's pixels")
+            write_array(regions, name, values, UNITS, "average over the region (direct quadrature; "
+                    "with sky.mask_file: over the unmasked pixels)")
         dip = sub.require_group("dipole")
         write_array(dip, "amplitude", c.dipole_amplitude, "1", "sqrt(3) |a_1| / a_00")
         write_array(dip, "l_deg", c.dipole_l_deg, "deg", "direction of the dipole")
@@ -115,13 +120,19 @@ def write_sky(fh, products: SkyProducts) -> None:
         write_array(dip, "contrast", c.contrast, "1", "(I_max - I_min) / (I_max + I_min)")
 
 
-def write_fits_maps(products: SkyProducts, stem) -> list:
+def write_fits_maps(products: SkyProducts, stem, equatorial: bool = False) -> list:
     """One HEALPix FITS file per model x particle: ``<stem>_<model>_<particle>.fits``
-    (Fermi-template layout, intensities in cm^-2 s^-1 sr^-1 MeV^-1)."""
+    (Fermi-template layout, intensities in cm^-2 s^-1 sr^-1 MeV^-1, Galactic); with
+    ``equatorial`` also ``..._equatorial.fits`` resampled to ICRS (RA, Dec)."""
     paths = []
     for (model, particle), c in products.components.items():
+        extra = {"MODEL": model, "PARTICLE": particle}
         path = f"{stem}_{model}_{particle}.fits"
-        write_healpix_fits(path, c.maps * 1e6, products.E_eV, units="cm^-2 s^-1 sr^-1 MeV^-1",
-                           header_extra={"MODEL": model, "PARTICLE": particle})
+        write_healpix_fits(path, c.maps * 1e6, products.E_eV, header_extra=extra)
         paths.append(path)
+        if equatorial:
+            path = f"{stem}_{model}_{particle}_equatorial.fits"
+            write_healpix_fits(path, to_equatorial(c.maps) * 1e6, products.E_eV,
+                               header_extra=extra, coordsys="CEL")
+            paths.append(path)
     return paths

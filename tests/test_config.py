@@ -2,6 +2,7 @@
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -144,7 +145,7 @@ def test_missing_config_file_is_a_config_error(tmp_path):
 # Property-based: arbitrary junk in any key (or unknown keys) gives ConfigError, never another
 # exception. Values are drawn from every JSON/TOML-like type including extreme numbers.
 junk = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**300, max_value=10**400),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
     st.lists(st.one_of(st.floats(), st.text(max_size=3)), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
@@ -175,3 +176,19 @@ def test_any_number_in_any_key_is_accepted_or_config_error(key, value):
     assert stored == value
     assert spec.lo is None or stored >= spec.lo
     assert spec.hi is None or stored <= spec.hi
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({
+    "gas.inner_n0_cm3": st.floats(0, 10), "gas.outer_n0_cm3": st.floats(0, 10),
+    "gas.inner_beta": st.floats(0.01, 3), "gas.outer_beta": st.floats(0.01, 3),
+    "gas.rc_kpc": st.floats(0.1, 50)}))
+def test_any_valid_gas_profile_goes_through_the_corona_geometry(gas):
+    """Valid gas parameters never crash the profile helpers the emission uses (the crossing of
+    the two beta profiles may not exist: NaN, not ZeroDivisionError)."""
+    from transport.gas import corona_density, profile_crossing_kpc
+    cfg = transport.load_config(gas)
+    g = cfg.gas
+    cross = profile_crossing_kpc(g.inner_n0_cm3, g.inner_beta, g.outer_n0_cm3, g.outer_beta, g.rc_kpc)
+    assert np.isnan(cross) or cross > 0
+    assert np.all(corona_density(np.geomspace(0.01, 300, 50), g) >= 0)

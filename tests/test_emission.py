@@ -171,7 +171,7 @@ def test_spherical_total_rate_and_centre():
 
 
 # --------------------------------------------------------------------------- numba kernels
-@njit(cache=False)
+@njit(cache=True)
 def _sum_spherical(ln_r, r_hint, r_lookup, q, ln_q, iE, xyz):
     total = 0.0
     for k in range(xyz.shape[0]):
@@ -180,16 +180,13 @@ def _sum_spherical(ln_r, r_hint, r_lookup, q, ln_q, iE, xyz):
     return total
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _sum_axisymmetric(R, R_hint, R_lookup, z, z_hint, z_lookup, q, ln_q, mirror, iE, xyz):
     total = 0.0
     for k in range(xyz.shape[0]):
         total += emission_kernels.axisymmetric_q(R, R_hint, R_lookup, z, z_hint, z_lookup, q, ln_q,
                                                  mirror, iE, xyz[k, 0], xyz[k, 1], xyz[k, 2])
     return total
-
-
-
 
 
 def test_kernels_callable_from_other_numba_code(corona_tables):

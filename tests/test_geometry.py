@@ -1,5 +1,6 @@
 """Galactic geometry: the Sun, (l, b) directions, Galactocentric and local frames."""
 import numpy as np
+import pytest
 
 from montecarlo import geometry as g
 
@@ -20,13 +21,24 @@ def test_lb_round_trip():
     assert np.allclose(l2, l) and np.allclose(b2, b)
 
 
-def test_local_direction_frame():
-    """At (R, 0, z): a photon moving radially outwards has psi = 0, inwards psi = pi, along
-    e_phi psi = pi/2 for either sign (mirror symmetry); below the plane mu flips sign."""
-    x = np.array([[3.0, 0.0, 0.2], [3.0, 0.0, 0.2], [0.0, 3.0, -0.2], [0.0, 3.0, -0.2]])
-    u = np.array([[1.0, 0, 0], [-1.0, 0, 0], [1.0, 0, 0], [0, 0, 1.0]])
-    R, z, mu, psi = g.local_direction(x, u)
-    assert np.allclose(R, 3.0) and np.allclose(z, 0.2)
-    assert np.allclose(psi[:3], [0.0, np.pi, np.pi / 2])
-    assert mu[3] == -1.0
-    assert np.allclose(g.local_to_cartesian(0.0, np.pi / 2), [0, 1, 0], atol=1e-12)
+def test_dust_rate_table_symmetries_and_direction(coarse_opacity):
+    """The anisotropic dust rate obeys the field's symmetries (mirror y -> -y, z -> -z with the
+    direction mirrored, rotation about the z-axis: 1e-6, float32 table) and, at the Sun, a
+    gamma ray moving towards the Galactic centre meets the centre's infrared head-on, so it is
+    absorbed more than one moving away (PHYSICS.md section 4 convention)."""
+    E = [3e14]
+    dust = coarse_opacity.dust
+    x = np.array([[-6.0, 2.0, 0.05]])
+    u = np.array([[0.6, -0.48, 0.64]])
+    rate = dust.rate_per_kpc(x, u, E)
+    mirror_y = np.array([1.0, -1.0, 1.0])
+    mirror_z = np.array([1.0, 1.0, -1.0])
+    assert dust.rate_per_kpc(x * mirror_y, u * mirror_y, E) == pytest.approx(rate, rel=1e-6)
+    assert dust.rate_per_kpc(x * mirror_z, u * mirror_z, E) == pytest.approx(rate, rel=1e-6)
+    c, s_ = np.cos(1.1), np.sin(1.1)
+    rot = np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1]])
+    assert dust.rate_per_kpc(x @ rot.T, u @ rot.T, E) == pytest.approx(rate, rel=1e-6)
+    sun = g.sun_position_kpc(8.5)[None, :]
+    inward = dust.rate_per_kpc(sun, [[1.0, 0, 0]], E)
+    outward = dust.rate_per_kpc(sun, [[-1.0, 0, 0]], E)
+    assert inward[0, 0] > 1.2 * outward[0, 0]

@@ -1,5 +1,4 @@
 """Line-of-sight intensities against closed forms (issue 5 validation)."""
-import healpy as hp
 import numpy as np
 import pytest
 
@@ -126,7 +125,7 @@ def _breakpoints(em, o, n):
 def _reference_intensity(em, E_eV, n, kappa=None):
     """Independent high-order quadrature: scipy's adaptive quad between every table node along
     the ray (no attenuation), or the 8th-order Dormand-Prince ODE dtau/ds = kappa,
-    dI/ds = q exp(-tau) with rtol 1e-9 restarted at every node (attenuated)."""
+    dI/ds = q exp(-tau) with rtol 1e-7 restarted at every node (attenuated)."""
     from scipy.integrate import quad, solve_ivp
     from montecarlo.lineofsight import ray_geometry
     o = observer_position(R_SUN)
@@ -140,7 +139,7 @@ def _reference_intensity(em, E_eV, n, kappa=None):
         y = [0.0, 0.0]
         for a, b in zip(edges[:-1], edges[1:]):
             scale = max(abs(q(a)), abs(q(b)), 1e-300) * (b - a)
-            y = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=1e-9,
+            y = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=1e-7,
                           atol=[1e-12, 1e-12 * scale]).y[:, -1]
         total = y[1]
     return total * KPC_CM / (4 * np.pi)
@@ -174,16 +173,16 @@ def test_plane_model_against_high_order_quadrature():
 
 
 def test_attenuated_corona_against_ode(corona_emissions):
-    """CMB + (anisotropic) dust attenuation at 2 PeV (where the CMB absorbs most) against the
-    ODE reference using the same rate tables: < 0.5 %. CI-size dust table."""
+    """CMB + (anisotropic) dust attenuation at 150 TeV (dust dominates) and 2 PeV (the CMB
+    absorbs most) against the ODE reference using the same rate tables: < 0.5 %. CI-size dust
+    table."""
     from montecarlo.opacity import opacity_for
     import transport
     cfg = transport.load_config({"opacity.grid": "coarse"})
     opacity = opacity_for(cfg)
     em = corona_emissions["gamma"]
-    l_deg, b_deg = np.array([DIRECTIONS[0], DIRECTIONS[3]]).T
-    for E in (2e15,):
+    for E, (l_deg, b_deg) in ((1.5e14, DIRECTIONS[0]), (2e15, DIRECTIONS[0]), (2e15, DIRECTIONS[3])):
         I = montecarlo.intensity(em, E, l_deg, b_deg, fields=("cmb", "dust"), config=cfg)
-        for k, n in enumerate(sky_directions(l_deg, b_deg)):
-            kappa = lambda x: opacity.rate_per_kpc(E, x[None], -n[None], ("cmb", "dust"))[0, 0]
-            assert I[k] == pytest.approx(_reference_intensity(em, E, n, kappa), rel=5e-3)
+        n = sky_directions(l_deg, b_deg)
+        kappa = lambda x: opacity.rate_per_kpc(E, x[None], -n[None], ("cmb", "dust"))[0, 0]
+        assert I == pytest.approx(_reference_intensity(em, E, n, kappa), rel=5e-3)

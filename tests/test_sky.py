@@ -106,3 +106,47 @@ def test_bad_regions():
         get_region("tibet_C")
     with pytest.raises(ConfigError, match="b_min < b_max"):
         get_region([0, 10, 5, -5])
+
+
+def test_dipole_nested_ordering_and_masked_maps():
+    """NESTED maps give the same dipole as RING; unseen pixels (a polar cap set to hp.UNSEEN, or
+    NaN) are left out of a least-squares monopole + dipole fit, which recovers the dipole of
+    1 + 0.3 n_x exactly (it is a monopole + dipole)."""
+    n = pixel_vectors(NSIDE)
+    ring = 1.0 + 0.3 * n[:, 0]
+    nested = ring[hp.nest2ring(NSIDE, np.arange(ring.size))]
+    assert dipole(nested, nest=True) == pytest.approx(dipole(ring), abs=1e-9)
+    cut = ring.copy()
+    cut[n[:, 2] > 0.7] = hp.UNSEEN
+    cut[:5] = np.nan
+    amplitude, l_deg, b_deg = dipole(cut)
+    assert isinstance(amplitude, float)
+    assert (amplitude, l_deg, b_deg) == pytest.approx((0.3, 0.0, 0.0), abs=1e-9)
+
+
+def test_bad_maps_are_argument_errors():
+    from transport.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="12 nside"):
+        dipole(np.ones(100))
+
+
+def test_equatorial_resampling_puts_the_galactic_centre_at_its_ra_dec():
+    """A spot at (l, b) = (0, 0) lands at (RA, Dec) = (266.40, -28.94) deg (astropy's ICRS of
+    the Galactic centre) within the pixel size (0.9 deg at nside 64)."""
+    from montecarlo.sky import to_equatorial
+    n = pixel_vectors(64)
+    spot = np.exp(20.0 * (n[:, 0] - 1.0))                  # peaked towards the Galactic centre
+    eq = to_equatorial(np.array([spot, 2 * spot]))
+    ra, dec = hp.pix2ang(64, int(np.argmax(eq[0])), lonlat=True)
+    assert (ra, dec) == pytest.approx((266.40, -28.94), abs=1.0)
+    assert np.allclose(eq[1], 2 * eq[0])
+    assert eq[0].mean() == pytest.approx(spot.mean(), rel=0.01)   # resampling keeps the flux
+
+
+def test_fits_maps_read_by_gammapy(tmp_path):
+    gammapy_maps = pytest.importorskip("gammapy.maps")
+    n = pixel_vectors(8)
+    maps = np.array([1 + n[:, 0], 2 + n[:, 1]])
+    write_healpix_fits(tmp_path / "m.fits", maps, [1e12, 1e15])
+    m = gammapy_maps.Map.read(tmp_path / "m.fits")
+    assert m.geom.frame == "galactic" and np.allclose(m.data, maps)

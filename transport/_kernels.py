@@ -4,7 +4,8 @@ The theta-scheme for every energy row e (theta = 1/2 Crank-Nicolson, 1 backward 
 
     (I - theta dt L_e) j^{n+1} = (I + (1 - theta) dt L_e) j^n + dt S_e (theta h^{n+1} + (1 - theta) h^n),
 
-with the conservative finite-volume operator of dj/dt = D r^-2 d/dr(r^2 dj/dr) - lam n j:
+with the conservative finite-volume operator of dj/dt = D r^-2 d/dr(r^2 f dj/dr) - lam n j
+(D = D(E), f = f(r) the radial profile of the diffusion coefficient):
 
     (L_e j)_i = D_e [tr_i (j_{i+1} - j_i) - tl_i (j_i - j_{i-1})] - lam_e n_i j_i,
 
@@ -12,7 +13,6 @@ tl_i = T_i / V_i, tr_i = T_{i+1} / V_i, T_k = r_k^2 f_k / (distance between the 
 around face k), T_0 = 0 (regular centre) and j = 0 at the outer face (j_N = 0).
 All quantities CGS. Rows are independent: the loops over energies run in parallel.
 """
-import numpy as np
 from numba import njit, prange
 
 
@@ -87,14 +87,3 @@ def advance(j, h, theta, dt, D_E, lam_E, src_E, tl, tr, n_r, src_r, vol,
             escaped[e] += dt * D * out_coef * (theta * row[n - 1] + ex * edge_old)
             lost[e] += dt * lam * (theta * loss_new + ex * loss_old)
 
-
-def warm_up():
-    """Compile (or load from the on-disk cache) both kernels on a tiny problem."""
-    one = np.ones(1)
-    two = np.ones(2)
-    cp = np.zeros((1, 2))
-    inv = np.zeros((1, 2))
-    factorize(0.5, one, one, two, two, two, cp, inv)
-    j = np.zeros((1, 2))
-    advance(j, two, 0.5, 1.0, one, one, one, two, two, two, two, two,
-            cp, inv, np.zeros((1, 2)), np.zeros(1), np.zeros(1), np.zeros(1))

@@ -141,7 +141,12 @@ def _check_number(name, spec, v, shown, integer):
     bad = isinstance(v, bool) or not isinstance(v, (int, float))
     if not bad and integer and not isinstance(v, int):
         bad = not (isinstance(v, float) and math.isfinite(v) and v.is_integer())
-    if bad or not math.isfinite(v):
+    if not bad:
+        try:
+            bad = not math.isfinite(v)          # ints beyond float range overflow here
+        except OverflowError:
+            bad = True
+    if bad:
         raise ConfigError(f"{name} = {shown!r} is not allowed: expected {spec.allowed()}")
     v = int(v) if integer else float(v)
     lo_bad = spec.lo is not None and (v <= spec.lo if spec.lo_open else v < spec.lo)
@@ -230,13 +235,6 @@ class Config(Mapping):
     def with_overrides(self, overrides: Mapping) -> "Config":
         """A new Config with ``overrides`` (nested or dotted keys) applied on top of this one."""
         return load_config(self.user, overrides=overrides)
-
-    def get(self, dotted: str, default=None):
-        section, _, key = dotted.partition(".")
-        try:
-            return self._resolved[section][key]
-        except KeyError:
-            return default
 
 
 # --------------------------------------------------------------------------- loading

@@ -12,7 +12,8 @@ def diffusion_coefficient(E_eV, D0_cm2_s, delta=1.0 / 3.0):
 
 
 def radial_factor(r_kpc, diffusion) -> np.ndarray:
-    """Dimensionless radial profile f(r) of D(E, r) = D(E) f(r) for the ``[diffusion]`` section.
+    """Dimensionless radial profile f(r) of D(E, r) = D(E) f(r) for the ``[diffusion]`` section;
+    the transport equation keeps it inside the divergence, r^-2 d/dr(r^2 D f dj/dr).
 
     "constant": f = 1 (the seed's choice); "power_law": f = (1 + r/r_D)^radial_index.
     """

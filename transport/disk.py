@@ -31,9 +31,10 @@ from . import distributions, injection
 from .constants import C_CM_S
 from .emission import AxisymmetricEmission
 from .errors import ArgumentError
+from .grid import log_grid
 from .neutrinos import FLAVOURS, flavour_weights_at_earth
 from .normalization import h3a_nucleon_flux
-from .secondaries import PARTICLES, pp_emissivity
+from .secondaries import check_particle, pp_emissivity
 from .yields import MODELS as YIELD_MODELS
 
 #: [T] App. B neutrino spectral models (all flavours, per unit energy, arbitrary norm).
@@ -93,8 +94,7 @@ def nucleon_grid(cfg) -> np.ndarray:
     """Nucleon total energies [eV] for internal spectra: 1 GeV up to the highest primary
     energy of the yields (at most 1e20 eV), 20 per decade."""
     top = min(YIELD_MODELS[cfg.hadronic.yields].primary_max_eV, 1e20)
-    n = int(np.ceil(NUCLEON_PER_DECADE * np.log10(top / NUCLEON_E_MIN_EV))) + 1
-    return np.geomspace(NUCLEON_E_MIN_EV, top, n)
+    return log_grid(NUCLEON_E_MIN_EV, top, NUCLEON_PER_DECADE)
 
 
 def local_reference_emissivity(E_eV, particle, cfg) -> np.ndarray:
@@ -130,7 +130,7 @@ def disk_spectrum(E_eV, particle, cfg) -> np.ndarray:
         shape = lambda E, p: pp_emissivity(E_n, j, cfg.galaxy.n_H_cm3, E, p,  # noqa: E731
                                            cfg.hadronic.yields, hadronic=cfg.hadronic,
                                            neutrino=cfg.neutrino)
-    return _normalised(shape, E_eV, particle, d.norm, d.E_norm_eV, cfg)
+    return _normalised(shape, E_eV, particle, d.norm, d.E_norm_eV, cfg, "disk")
 
 
 def extra_spectrum(E_eV, particle, cfg, name: str) -> np.ndarray:
@@ -145,16 +145,19 @@ def extra_spectrum(E_eV, particle, cfg, name: str) -> np.ndarray:
         if not x.hadronic:
             return np.zeros(np.shape(E))
         return flavour_factor(p, cfg.neutrino) * neutrinos_from_photons(gamma, E)
-    return _normalised(shape, E_eV, particle, x.norm, x.E_norm_eV, cfg)
+    return _normalised(shape, E_eV, particle, x.norm, x.E_norm_eV, cfg, name)
 
 
-def _normalised(shape, E_eV, particle, norm, E_norm_eV, cfg):
+def _normalised(shape, E_eV, particle, norm, E_norm_eV, cfg, model):
     """shape(E, particle) scaled so that the photon emissivity at E_norm is norm q_ref."""
-    if particle not in PARTICLES:
-        raise ArgumentError(f"particle = {particle!r} is not allowed: expected one of "
-                            + ", ".join(f'"{p}"' for p in PARTICLES))
+    check_particle(particle)
+    at_norm = float(shape(E_norm_eV, "gamma"))
+    if not (np.isfinite(at_norm) and at_norm > 0.0):
+        raise ArgumentError(f"{model}.E_norm_eV = {E_norm_eV:g}: the {model} photon spectrum is "
+                            f"{at_norm:g} there, so it cannot be normalised (move E_norm_eV below "
+                            "the cut-off)")
     target = norm * local_reference_emissivity(E_norm_eV, "gamma", cfg)
-    return shape(np.asarray(E_eV, dtype=float), particle) * (target / shape(E_norm_eV, "gamma"))
+    return shape(np.asarray(E_eV, dtype=float), particle) * (target / at_norm)
 
 
 # --------------------------------------------------------------------------- tables

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from .grid import log_grid
+
 #: Distribution names (and the config-key prefixes of their parameters in [distributions]).
 DISTRIBUTIONS = ("uniform", "snr_tibet", "snr_lhaaso", "pulsar")
 
@@ -93,8 +95,7 @@ def table_nodes(name: str, section, R_max_kpc, z_max_kpc, R_per_decade, z_step_k
         if zd < z_max_kpc:
             z = np.sort(np.concatenate([z[z != zd], [zd, zd]]))
         return R, z
-    n = max(2, math.ceil(R_per_decade * math.log10(R_max_kpc / R_MIN_NODE_KPC) - 1e-9) + 1)
-    return np.concatenate([[0.0], np.geomspace(R_MIN_NODE_KPC, R_max_kpc, n)]), z
+    return np.concatenate([[0.0], log_grid(R_MIN_NODE_KPC, R_max_kpc, R_per_decade)]), z
 
 
 def tabulate(name: str, section, R_nodes, z_nodes) -> np.ndarray:

@@ -73,6 +73,8 @@ class _Emission:
     # -- evaluation
     def energy_index(self, E_eV) -> int:
         """Index of the table energy equal to E_eV (to 1e-9 relative); ArgumentError otherwise."""
+        if not (np.isfinite(E_eV) and E_eV > 0):
+            raise ArgumentError(f"E_eV = {E_eV!r} is not allowed: expected one of emission.E_eV")
         k = int(np.argmin(np.abs(np.log(self.E_eV / float(E_eV)))))
         if abs(self.E_eV[k] / float(E_eV) - 1.0) > 1e-9:
             raise ArgumentError(f"E_eV = {E_eV:.6g} is not a table energy (nearest "
@@ -93,6 +95,8 @@ class _Emission:
         points = np.broadcast(np.asarray(x_kpc), np.asarray(y_kpc), np.asarray(z_kpc)).shape
         x, y, z = (np.ascontiguousarray(np.broadcast_to(v, points).ravel(), dtype=float)
                    for v in (x_kpc, y_kpc, z_kpc))
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(np.isfinite(z))):
+            raise ArgumentError("x_kpc, y_kpc, z_kpc must be finite (NaN or inf given)")
         out = np.empty((iE.size, x.size))
         self._points(np.ascontiguousarray(iE.ravel(), dtype=np.int64),
                      np.ascontiguousarray(wE.ravel(), dtype=float), x, y, z, out)

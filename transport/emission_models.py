@@ -13,11 +13,11 @@ All tables share the [emission] energy grid.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from .errors import ArgumentError
+from .grid import log_grid
 from .yields import MODELS as YIELD_MODELS
 
 MODEL_NAMES = ("corona", "disk", "cocoons", "extra1", "extra2")
@@ -30,8 +30,7 @@ def emission_energy_grid(cfg) -> np.ndarray:
     top = e.E_max_eV
     if top == "auto":
         top = min(cfg.grid.E_max_eV, YIELD_MODELS[cfg.hadronic.yields].secondary_max_eV)
-    n = max(2, math.ceil(e.E_per_decade * math.log10(top / e.E_min_eV) - 1e-9) + 1)
-    return np.geomspace(e.E_min_eV, top, n)
+    return log_grid(e.E_min_eV, top, e.E_per_decade)
 
 
 def build_emission(cfg, model: str, particle: str, solution=None, E_eV=None):

@@ -40,9 +40,13 @@ def profile_crossing_kpc(inner_n0_cm3, inner_beta, outer_n0_cm3, outer_beta, rc_
     """Radius where the inner and outer beta profiles are equal [kpc] (~72 kpc for the defaults).
 
     From n1 (1+x^2)^(-3 b1/2) = n2 (1+x^2)^(-3 b2/2): 1 + x^2 = (n1/n2)^(2 / (3 (b1 - b2))).
+    NaN when the profiles do not cross at r > 0 (equal betas, a zero density, or the outer
+    profile above the inner one everywhere).
     """
+    if inner_n0_cm3 <= 0.0 or outer_n0_cm3 <= 0.0 or inner_beta == outer_beta:
+        return float("nan")
     one_plus_x2 = (inner_n0_cm3 / outer_n0_cm3) ** (2.0 / (3.0 * (inner_beta - outer_beta)))
-    return rc_kpc * np.sqrt(one_plus_x2 - 1.0)
+    return rc_kpc * np.sqrt(one_plus_x2 - 1.0) if one_plus_x2 > 1.0 else float("nan")
 
 
 def shell_average_density(r_lo_kpc, r_hi_kpc, gas, order: int = 8) -> np.ndarray:

@@ -18,11 +18,6 @@ class RadialGrid:
     centers: np.ndarray
 
     @property
-    def volumes_kpc3(self) -> np.ndarray:
-        """Cell volumes divided by 4 pi, (r_hi^3 - r_lo^3) / 3 [kpc^3]."""
-        return (self.faces[1:] ** 3 - self.faces[:-1] ** 3) / 3.0
-
-    @property
     def size(self) -> int:
         return self.centers.size
 
@@ -87,20 +82,9 @@ def time_schedule(t_end_gyr, dt_max_gyr, kinks_gyr=(), snapshots_gyr=(), startup
 
 
 def loglog_interp(x_grid, values, x, axis=-1) -> np.ndarray:
-    """``values`` sampled at ascending ``x_grid`` along ``axis``, evaluated at the scalar x.
-
-    Linear in (ln x, ln value) between the two neighbouring samples (exact for power laws,
-    accurate in steep diffusion fronts); linear in ln x where a neighbour is not positive.
-    Clamps to the end intervals (extrapolates linearly in logs) outside the grid.
-    """
-    xs = np.log(x_grid)
-    k = int(np.clip(np.searchsorted(xs, np.log(x)), 1, xs.size - 1))
-    w = (np.log(x) - xs[k - 1]) / (xs[k] - xs[k - 1])
-    lo = np.take(values, k - 1, axis=axis)
-    hi = np.take(values, k, axis=axis)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        loglog = lo * (hi / lo) ** w
-    return np.where((lo > 0) & (hi > 0), loglog, (1.0 - w) * lo + w * hi)
+    """``values`` sampled at ascending ``x_grid`` along ``axis``, evaluated at the scalar x
+    (see :func:`loglog_resample`; the axis is removed)."""
+    return np.take(loglog_resample(x_grid, values, [x], axis=axis), 0, axis=axis)
 
 
 def loglog_resample(x_grid, values, x_new, axis=0) -> np.ndarray:
@@ -117,3 +101,14 @@ def loglog_resample(x_grid, values, x_new, axis=0) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         loglog = lo * (hi / lo) ** w
     return np.moveaxis(np.where((lo > 0) & (hi > 0), loglog, (1.0 - w) * lo + w * hi), 0, axis)
+
+
+def log_grid_size(lo: float, hi: float, per_decade: float) -> int:
+    """Number of log-spaced nodes from lo to hi (both included), at least ``per_decade`` per
+    decade (a whole number of decades gives exactly per_decade per decade)."""
+    return max(2, math.ceil(per_decade * math.log10(hi / lo) - 1e-9) + 1)
+
+
+def log_grid(lo: float, hi: float, per_decade: float) -> np.ndarray:
+    """Log-spaced nodes from lo to hi (both included), at least ``per_decade`` per decade."""
+    return np.geomspace(lo, hi, log_grid_size(lo, hi, per_decade))

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .data import load_table
+from .errors import CoronaError
 
 #: crflux gives GeV^-1 m^-2 s^-1 sr^-1 for E in GeV; ours is eV^-1 cm^-2 s^-1 sr^-1.
 _PER_GEV_M2_TO_PER_EV_CM2 = 1e-9 * 1e-4
@@ -87,16 +88,19 @@ class Normalization:
     reference: str
 
 
-def touch_normalization(E_eV, model_flux, observed_flux, reference="") -> Normalization:
-    """Largest factor with factor * model_flux <= observed_flux at every energy.
+def touch_normalization(E_eV, model_flux, observed_flux, reference="", E_min_eV=0.0) -> Normalization:
+    """Largest factor with factor * model_flux <= observed_flux at every energy >= E_min_eV.
 
-    model_flux, observed_flux: arrays over the same energies (any common units).
+    model_flux, observed_flux: arrays over the same energies (any common units). Raises
+    CoronaError if the model flux is zero at every such energy.
     """
     model_flux = np.asarray(model_flux, dtype=float)
     observed_flux = np.asarray(observed_flux, dtype=float)
-    usable = model_flux > 0
+    usable = (model_flux > 0) & (np.asarray(E_eV) >= E_min_eV)
     if not np.any(usable):
-        raise ValueError("model flux at the Sun is zero at every energy: cannot normalise")
+        raise CoronaError("the model cosmic-ray flux at the Sun is zero at every energy used for "
+                          "the normalisation: the cosmic rays do not reach observer.r_sun_kpc "
+                          "within time.t_end_gyr (raise diffusion.D0_cm2_s or t_end_gyr)")
     ratio = np.full(model_flux.shape, np.inf)
     ratio[usable] = observed_flux[usable] / model_flux[usable]
     k = int(np.argmin(ratio))

@@ -69,6 +69,8 @@ def atomic_hdf5(path):
         with h5py.File(tmp, "w") as fh:
             yield fh
         os.replace(tmp, path)
+    except CoronaError:
+        raise
     except OSError as exc:
         raise CoronaError(f"cannot write '{path}': {exc}") from None
     finally:

@@ -59,9 +59,12 @@ SCHEMA = {
                          '"kelner2006" = Kelner, Aharonian & Bugayov 2006 (E_p = 0.1 TeV - '
                          '1e5 TeV, secondaries above 0.1 TeV)',
                          "aafrag", "kafexhiu2014", "kamae2006", "kelner2006"),
-        "nuclear_enhancement": Real("factor multiplying every pp emissivity for helium and "
-                                    "heavier nuclei in the cosmic rays and the gas (1 = "
-                                    "protons on hydrogen only)", lo=1, hi=10),
+        "nuclear_enhancement": Real("factor multiplying every pp emissivity for the nuclei not "
+                                    "modelled explicitly: helium and heavier in the cosmic rays "
+                                    "and the gas for the corona (1 = protons on hydrogen only); "
+                                    "for models with explicit helium projectiles (cocoons, disk "
+                                    'spectrum "injection") set it for the gas composition only',
+                                    lo=1, hi=10),
     },
     "neutrino": {
         "sin2_theta12": Real("sin^2 theta_12 of the PMNS matrix (default NuFIT 5.2, normal "
@@ -116,6 +119,9 @@ SCHEMA = {
         "reference": Choice('observed flux for "observed_flux": "H3a_all" = Gaisser 2012 H3a '
                             'all-particle, "H3a_protons" = its proton component (via crflux)',
                             "H3a_all", "H3a_protons"),
+        "E_min_eV": Real('lowest grid energy where the model may touch the reference [eV]; '
+                         '"auto" = every grid energy (the default: the flux never exceeds the '
+                         'reference anywhere on the grid)', lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
         "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
                             lo=0, hi=1e300, lo_open=True),
     },
@@ -273,8 +279,9 @@ SCHEMA = {
         "fields": Choices("photon fields attenuating the gamma rays (PHYSICS.md section 4)",
                           "cmb", "dust", "ebl", "tabulated"),
         "regions": Choices("sky regions whose averages are written (Galactic l, b boxes of "
-                           "PHYSICS.md section 5)", "tibet_A", "tibet_B", "lhaaso_inner",
-                           "lhaaso_outer", "all_sky"),
+                           "PHYSICS.md section 5; galactic_plane = all l, |b| < 5 deg)",
+                           "tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer",
+                           "galactic_plane", "all_sky"),
         "custom_region": Reals("an extra region [l_min, l_max, b_min, b_max] in degrees "
                                "(l wraps through 360 when l_min > l_max); [] = none"),
         "mask_file": Text('exclusion mask for the region averages: a HEALPix FITS map '
@@ -292,11 +299,6 @@ SCHEMA = {
         "E_per_decade": Int("energies per decade of the fitted model spectra", lo=1, hi=100),
     },
 }
-
-
-def energy_grid_size(E_min_eV: float, E_max_eV: float, per_decade: int) -> int:
-    """Number of log-spaced grid energies from E_min to E_max (both included)."""
-    return max(2, math.ceil(per_decade * math.log10(E_max_eV / E_min_eV) - 1e-9) + 1)
 
 
 def resolve_and_check(cfg: dict) -> None:
@@ -336,6 +338,11 @@ def resolve_and_check(cfg: dict) -> None:
             f"{r_min:g} and grid.cells_per_decade = {cpd}; at least {MIN_CELLS_INSIDE_RQ} needed "
             "(lower grid.r_min_kpc or raise grid.cells_per_decade)")
 
+    E_norm = cfg["normalization"]["E_min_eV"]
+    if E_norm != AUTO and E_norm >= grid["E_max_eV"]:
+        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must be below grid.E_max_eV = "
+                          f"{grid['E_max_eV']:g}")
+
     t_end = time["t_end_gyr"]
     if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
         raise ConfigError(
@@ -362,6 +369,15 @@ def resolve_and_check(cfg: dict) -> None:
             f"{t_end:g}: each snapshot must be in (0, t_end]")
 
 
+def _require_yields_for(key: str, particles, yields: str) -> None:
+    """No neutrinos asked of a photons-only yield model."""
+    from .yields import MODELS
+    nus = [p for p in particles if p != "gamma"]
+    if nus and "nu_e" not in MODELS[yields].channels:
+        raise ConfigError(f'{key} = {list(particles)} asks for {nus} but hadronic.yields = '
+                          f'"{yields}" gives photons only: use {key} = ["gamma"] or other yields')
+
+
 def _check_sky(cfg: dict) -> None:
     """Map and fit energies in order and inside the emission tables; a valid custom region."""
     from .yields import MODELS
@@ -377,12 +393,8 @@ def _check_sky(cfg: dict) -> None:
         lo, hi = values["E_min_eV"], values["E_max_eV"]
         if lo >= hi:
             raise ConfigError(f"{section}.E_min_eV = {lo:g} must be below {section}.E_max_eV = {hi:g}")
-    name = cfg["hadronic"]["yields"]
-    nus = [p for p in sky["particles"] if p != "gamma"]
-    if nus and "nu_e" not in MODELS[name].channels and "corona" in sky["models"]:
-        raise ConfigError(
-            f'sky.particles = {sky["particles"]} asks for {nus} but hadronic.yields = "{name}" '
-            'gives photons only: use sky.particles = ["gamma"] or other yields')
+    if "corona" in sky["models"]:
+        _require_yields_for("sky.particles", sky["particles"], cfg["hadronic"]["yields"])
     if sky["E_min_eV"] < em["E_min_eV"] or sky["E_max_eV"] > top:
         raise ConfigError(
             f"sky.E_min_eV = {sky['E_min_eV']:g} .. sky.E_max_eV = {sky['E_max_eV']:g} must lie "
@@ -404,12 +416,7 @@ def _check_emission(cfg: dict) -> None:
     spec = MODELS[name]
     lo, hi = spec.secondary_min_eV, spec.secondary_max_eV
     em = cfg["emission"]
-    if "nu_e" not in spec.channels:
-        nus = [p for p in em["particles"] if p != "gamma"]
-        if nus:
-            raise ConfigError(
-                f'emission.particles = {em["particles"]} asks for {nus} but hadronic.yields = '
-                f'"{name}" gives photons only: use emission.particles = ["gamma"] or other yields')
+    _require_yields_for("emission.particles", em["particles"], name)
     checks = [("emission.E_min_eV", em["E_min_eV"])]
     if em["E_max_eV"] != AUTO:
         checks.append(("emission.E_max_eV", em["E_max_eV"]))
@@ -418,6 +425,11 @@ def _check_emission(cfg: dict) -> None:
         if not lo <= value <= hi:
             raise ConfigError(f'{key} = {value:g} is outside the range of hadronic.yields = '
                               f'"{name}": expected {lo:g} <= {key.split(".")[1]} <= {hi:g}')
+    if em["E_max_eV"] != AUTO and em["E_max_eV"] > cfg["grid"]["E_max_eV"]:
+        raise ConfigError(
+            f"emission.E_max_eV = {em['E_max_eV']:g} is above the proton grid, grid.E_max_eV = "
+            f"{cfg['grid']['E_max_eV']:g}: secondaries there would be missing their parents "
+            '(lower it, raise grid.E_max_eV, or use "auto")')
     top = em["E_max_eV"] if em["E_max_eV"] != AUTO else min(cfg["grid"]["E_max_eV"], hi)
     if em["E_min_eV"] >= top:
         raise ConfigError(f"emission.E_min_eV = {em['E_min_eV']:g} must be below the highest "

@@ -50,6 +50,14 @@ def _default_sections():
     return cfg.hadronic, cfg.neutrino
 
 
+def check_particle(particle: str) -> str:
+    """``particle`` if it is one of PARTICLES, else ArgumentError listing them."""
+    if particle not in PARTICLES:
+        raise ArgumentError(f"particle = {particle!r} is not allowed: expected one of "
+                            + ", ".join(f'"{p}"' for p in PARTICLES))
+    return particle
+
+
 def channel_weights(particle: str, neutrino: Mapping | None = None) -> dict[str, float]:
     """Weights of the source channels ("gamma", "nu_e", "nu_mu") making up ``particle``.
 
@@ -60,9 +68,7 @@ def channel_weights(particle: str, neutrino: Mapping | None = None) -> dict[str,
         return {"gamma": 1.0}
     if particle == "nu":
         return {"nu_e": 1.0, "nu_mu": 1.0}
-    if particle not in PARTICLES:
-        raise ArgumentError(f"particle = {particle!r} is not allowed: expected one of "
-                            + ", ".join(f'"{p}"' for p in PARTICLES))
+    check_particle(particle)
     P = averaged_transition_matrix(neutrino if neutrino is not None else _default_sections()[1])
     beta = FLAVOURS.index(particle.split("_", 1)[1])
     return {"nu_e": float(P[0, beta]), "nu_mu": float(P[1, beta])}
@@ -73,9 +79,7 @@ def check_model_particle(model: str, particle: str) -> yields.YieldModel:
     if model not in yields.MODELS:
         raise ArgumentError(f"model = {model!r} is not allowed: expected one of "
                             + ", ".join(f'"{m}"' for m in yields.MODELS))
-    if particle not in PARTICLES:
-        raise ArgumentError(f"particle = {particle!r} is not allowed: expected one of "
-                            + ", ".join(f'"{p}"' for p in PARTICLES))
+    check_particle(particle)
     spec = yields.MODELS[model]
     if particle != "gamma" and "nu_e" not in spec.channels:
         raise ArgumentError(f"particle = {particle!r} is not available from model = {model!r}, "

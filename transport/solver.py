@@ -2,11 +2,13 @@
 
 Solves [C, eq. 4] (PHYSICS.md section 2)
 
-    dj/dt = D(E) f(r) r^-2 d/dr(r^2 dj/dr) - c sigma_pp(E) n_gas(r) j + Q(E, r, t)
+    dj/dt = D(E) r^-2 d/dr(r^2 f(r) dj/dr) - c sigma_pp(E) n_gas(r) j + Q(E, r, t)
 
-for all grid energies at once (no energy losses couple them), with dj/dr = 0 at r = 0 and
-j = 0 at r_out, Crank-Nicolson steps after a backward-Euler start-up. This module reads the
-config, builds the arrays and drives the kernels in :mod:`transport._kernels`.
+(f = 1 unless diffusion.radial_profile says otherwise; the conservative form keeps D(E, r)
+inside the divergence) for all grid energies at once (no energy losses couple them), with
+dj/dr = 0 at r = 0 and j = 0 at r_out, Crank-Nicolson steps after a backward-Euler start-up.
+This module reads the config, builds the arrays and drives the kernels in
+:mod:`transport._kernels`.
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ from .config import Config, load_config
 from .constants import C_CM_S, GYR_S, KPC_CM
 from .diffusion import diffusion_coefficient, radial_factor
 from .gas import shell_average_density
-from .grid import RadialGrid, Segment, loglog_interp, radial_grid, time_schedule
+from .grid import RadialGrid, Segment, log_grid, loglog_interp, radial_grid, time_schedule
 from .hadronic import sigma_inel_cm2
 from .normalization import Normalization, reference_flux, touch_normalization
-from .schema import energy_grid_size
 from .sources import history, history_kinks_gyr, injection_spectrum
 
 
@@ -133,8 +134,7 @@ def _progress_bar(total, description, enabled):
 def energy_grid(cfg: Config) -> np.ndarray:
     """Log-spaced proton total energies [eV] from grid.E_min_eV to grid.E_max_eV."""
     g = cfg.grid
-    n = energy_grid_size(g.E_min_eV, g.E_max_eV, g.E_per_decade)
-    return np.geomspace(g.E_min_eV, g.E_max_eV, n)
+    return log_grid(g.E_min_eV, g.E_max_eV, g.E_per_decade)
 
 
 def build_problem(cfg: Config, Q0: float = 1.0) -> TransportProblem:
@@ -290,9 +290,11 @@ def solve(config=None, progress: bool = False) -> TransportSolution:
     if not rate_mode:
         r_sun = cfg.observer.r_sun_kpc
         model = C_CM_S / (4.0 * np.pi) * loglog_interp(problem.grid.centers, result.j, r_sun, axis=1)
+        E_min = cfg.normalization.E_min_eV
         normalization = touch_normalization(problem.E_eV, model,
                                             reference_flux(problem.E_eV, cfg.normalization.reference),
-                                            reference=cfg.normalization.reference)
+                                            reference=cfg.normalization.reference,
+                                            E_min_eV=0.0 if E_min == "auto" else E_min)
         Q0 = scale = normalization.factor
     return TransportSolution(
         config=cfg, r_kpc=problem.grid.centers, r_faces_kpc=problem.grid.faces,

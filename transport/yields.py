@@ -73,12 +73,15 @@ def _aafragpy(module: str):
         return importlib.import_module(f"aafragpy.{module}")
 
 
-def _aafrag_table_range():
+def aafrag_table_range():
+    """Primary total-energy range [eV] of the AAfrag p-p tables shipped with aafragpy."""
     E_p = _aafragpy("aafrag").open_data_files("gam", "p-p")[0]
     return float(E_p[0]), float(E_p[-1])
 
 
-AAFRAG_MIN_EV, AAFRAG_MAX_EV = _aafrag_table_range()
+#: AAfrag p-p primary range [eV] (aafragpy 2.x tables; checked against the files in the tests,
+#: not read at import so that loading a config stays fast).
+AAFRAG_MIN_EV, AAFRAG_MAX_EV = 4.0e9, 3.96868e20
 KAFEXHIU_MAX_EV = 1e6 * GEV_EV + M_P_EV          # T_p <= 1 PeV [Kafexhiu 2014, Sec. I]
 KAMAE_MAX_EV = 512e3 * GEV_EV                    # aafragpy: E_p < 512 TeV
 

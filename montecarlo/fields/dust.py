@@ -33,7 +33,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from transport.constants import C_CM_S, EV_ERG, HC_EV_CM, KPC_CM
+from transport.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K, KPC_CM
 from transport.data import input_path
 from transport.errors import DataFileError
 
@@ -75,11 +75,9 @@ def kappa_cm2_g(lambda_um, relative: str = KAPPA_FILE):
 def planck_lambda(lambda_cm, T_K):
     """Black-body spectral radiance B_lambda [erg s^-1 cm^-2 sr^-1 cm^-1] [seed 000 eq. A4]."""
     lam = np.asarray(lambda_cm, dtype=float)
-    h_erg_s = 6.62607015e-27
-    k_erg_k = 1.380649e-16
-    x = h_erg_s * C_CM_S / (lam * k_erg_k * np.asarray(T_K, dtype=float))
+    x = H_ERG_S * C_CM_S / (lam * K_B_ERG_K * np.asarray(T_K, dtype=float))
     with np.errstate(over="ignore"):
-        return 2.0 * h_erg_s * C_CM_S ** 2 / lam ** 5 / np.expm1(x)
+        return 2.0 * H_ERG_S * C_CM_S ** 2 / lam ** 5 / np.expm1(x)
 
 
 def photon_density_per_column(eps_eV, T_K, kappa_file: str = KAPPA_FILE):

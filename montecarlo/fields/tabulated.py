@@ -17,6 +17,7 @@ import numpy as np
 
 from transport.data import input_path
 from transport.errors import ArgumentError, DataFileError
+from transport.grid import log_grid
 
 
 @dataclass
@@ -51,7 +52,7 @@ class TabulatedField:
     def fine_energy_grid(self, per_decade: int = 48):
         """Log-spaced energies spanning the table, for the rate integral."""
         lo, hi = self.eps_eV[0], self.eps_eV[-1]
-        return np.geomspace(lo, hi, max(2, int(np.ceil(np.log10(hi / lo) * per_decade)) + 1))
+        return log_grid(lo, hi, per_decade)
 
 
 def resolve(name: str) -> Path:
