@@ -86,38 +86,49 @@ def _mix(a, b, la, lb, w):
     return logarithmic if (a > 0.0) & (b > 0.0) else linear
 
 
+#: Where a point falls relative to a spherical table (see :func:`_radial_cell`).
+_OUTSIDE, _CORE, _INSIDE = 0, 1, 2
+
+
 @njit(cache=True)
-def spherical_q(ln_r, r_hint, r_lookup, q, ln_q, iE, x, y, z):
-    """q(E_iE, r) at the point (x, y, z) [kpc] of a spherical table (see module docstring)."""
+def _radial_cell(ln_r, r_hint, r_lookup, x, y, z):
+    """(where, k, w): beyond the table (_OUTSIDE), inside the first node (_CORE), or in the
+    interval k with weight w in ln r (_INSIDE)."""
     n = ln_r.size
     r = math.sqrt(x * x + y * y + z * z)
     lr = math.log(r) if r > 0.0 else -math.inf
     if lr > ln_r[n - 1]:
-        return 0.0
+        return _OUTSIDE, 0, 0.0
     if lr <= ln_r[0]:
-        return q[iE, 0]
+        return _CORE, 0, 0.0
     k = locate(ln_r, r_hint, r_lookup, lr)
     width = ln_r[k + 1] - ln_r[k]
-    w = (lr - ln_r[k]) / width if width > 0.0 else 1.0
+    return _INSIDE, k, (lr - ln_r[k]) / width if width > 0.0 else 1.0
+
+
+@njit(cache=True)
+def _radial_value(q, ln_q, iE, where, k, w):
+    """q at energy index iE in the cell found by :func:`_radial_cell`."""
+    if where == _OUTSIDE:
+        return 0.0
+    if where == _CORE:
+        return q[iE, 0]
     return _mix(q[iE, k], q[iE, k + 1], ln_q[iE, k], ln_q[iE, k + 1], w)
+
+
+@njit(cache=True)
+def spherical_q(ln_r, r_hint, r_lookup, q, ln_q, iE, x, y, z):
+    """q(E_iE, r) at the point (x, y, z) [kpc] of a spherical table (see module docstring)."""
+    where, k, w = _radial_cell(ln_r, r_hint, r_lookup, x, y, z)
+    return _radial_value(q, ln_q, iE, where, k, w)
 
 
 @njit(cache=True)
 def spherical_q_spectrum(ln_r, r_hint, r_lookup, q, ln_q, x, y, z, out):
     """out[iE] = spherical_q(..., iE, x, y, z) for every table energy (one radial lookup)."""
-    n = ln_r.size
-    r = math.sqrt(x * x + y * y + z * z)
-    lr = math.log(r) if r > 0.0 else -math.inf
-    if lr > ln_r[n - 1]:
-        out[:] = 0.0
-    elif lr <= ln_r[0]:
-        out[:] = q[:, 0]
-    else:
-        k = locate(ln_r, r_hint, r_lookup, lr)
-        width = ln_r[k + 1] - ln_r[k]
-        w = (lr - ln_r[k]) / width if width > 0.0 else 1.0
-        for iE in range(q.shape[0]):
-            out[iE] = _mix(q[iE, k], q[iE, k + 1], ln_q[iE, k], ln_q[iE, k + 1], w)
+    where, k, w = _radial_cell(ln_r, r_hint, r_lookup, x, y, z)
+    for iE in range(q.shape[0]):
+        out[iE] = _radial_value(q, ln_q, iE, where, k, w)
 
 
 @njit(cache=True)
@@ -134,16 +145,14 @@ def _bilinear(q, ln_q, iE, i, u, j, v):
 
 
 @njit(cache=True)
-def axisymmetric_q(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q, mirror,
-                   iE, x, y, z):
-    """q(E_iE, R, z) at the point (x, y, z) [kpc] of an axisymmetric table (see module
-    docstring)."""
+def _plane_cell(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, mirror, x, y, z):
+    """(inside, i, u, j, v): the (R, z) cell of the point and its weights; inside = False
+    beyond the table (q = 0 there)."""
     R = math.sqrt(x * x + y * y)
     zz = abs(z) if mirror else z
-    if R > R_nodes[R_nodes.size - 1] or zz > z_nodes[z_nodes.size - 1]:
-        return 0.0
-    if zz < z_nodes[0] and not mirror:
-        return 0.0
+    if (R > R_nodes[R_nodes.size - 1] or zz > z_nodes[z_nodes.size - 1]
+            or (zz < z_nodes[0] and not mirror)):
+        return False, 0, 0.0, 0, 0.0
     R = max(R, R_nodes[0])
     zz = max(zz, z_nodes[0])
     i = locate(R_nodes, R_hint, R_lookup, R)
@@ -152,29 +161,27 @@ def axisymmetric_q(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q
     dz = z_nodes[j + 1] - z_nodes[j]
     u = (R - R_nodes[i]) / dR if dR > 0.0 else 0.0
     v = (zz - z_nodes[j]) / dz if dz > 0.0 else 0.0
-    return _bilinear(q, ln_q, iE, i, u, j, v)
+    return True, i, u, j, v
+
+
+@njit(cache=True)
+def axisymmetric_q(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q, mirror,
+                   iE, x, y, z):
+    """q(E_iE, R, z) at the point (x, y, z) [kpc] of an axisymmetric table (see module
+    docstring)."""
+    inside, i, u, j, v = _plane_cell(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup,
+                                     mirror, x, y, z)
+    return _bilinear(q, ln_q, iE, i, u, j, v) if inside else 0.0
 
 
 @njit(cache=True)
 def axisymmetric_q_spectrum(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, q, ln_q,
                             mirror, x, y, z, out):
     """out[iE] = axisymmetric_q(..., iE, x, y, z) for every table energy (one cell lookup)."""
-    R = math.sqrt(x * x + y * y)
-    zz = abs(z) if mirror else z
-    if (R > R_nodes[R_nodes.size - 1] or zz > z_nodes[z_nodes.size - 1]
-            or (zz < z_nodes[0] and not mirror)):
-        out[:] = 0.0
-        return
-    R = max(R, R_nodes[0])
-    zz = max(zz, z_nodes[0])
-    i = locate(R_nodes, R_hint, R_lookup, R)
-    j = locate(z_nodes, z_hint, z_lookup, zz)
-    dR = R_nodes[i + 1] - R_nodes[i]
-    dz = z_nodes[j + 1] - z_nodes[j]
-    u = (R - R_nodes[i]) / dR if dR > 0.0 else 0.0
-    v = (zz - z_nodes[j]) / dz if dz > 0.0 else 0.0
+    inside, i, u, j, v = _plane_cell(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup,
+                                     mirror, x, y, z)
     for iE in range(q.shape[0]):
-        out[iE] = _bilinear(q, ln_q, iE, i, u, j, v)
+        out[iE] = _bilinear(q, ln_q, iE, i, u, j, v) if inside else 0.0
 
 
 @njit(cache=True)
@@ -192,30 +199,14 @@ def spherical_q_points(ln_r, r_hint, r_lookup, q, ln_q, iE, wE, x, y, z, out):
     """out[m, p] = q at energy row m and point p: spherical_q(..., iE[m], ...) mixed with
     iE[m] + 1 by the weight wE[m] in (ln E, ln q) (wE = 0: the table energy iE[m] itself).
     One radial lookup per point."""
-    n = ln_r.size
     for p in prange(x.size):
-        r = math.sqrt(x[p] * x[p] + y[p] * y[p] + z[p] * z[p])
-        lr = math.log(r) if r > 0.0 else -math.inf
-        if lr > ln_r[n - 1]:
-            for m in range(iE.size):
-                out[m, p] = 0.0
-        elif lr <= ln_r[0]:
-            for m in range(iE.size):
-                e = iE[m]
-                out[m, p] = _mix_energy(q[e, 0], q[min(e + 1, q.shape[0] - 1), 0], wE[m])
-        else:
-            k = locate(ln_r, r_hint, r_lookup, lr)
-            width = ln_r[k + 1] - ln_r[k]
-            w = (lr - ln_r[k]) / width if width > 0.0 else 1.0
-            for m in range(iE.size):
-                e = iE[m]
-                lo = _mix(q[e, k], q[e, k + 1], ln_q[e, k], ln_q[e, k + 1], w)
-                if wE[m] == 0.0:
-                    out[m, p] = lo
-                else:
-                    f = e + 1
-                    hi = _mix(q[f, k], q[f, k + 1], ln_q[f, k], ln_q[f, k + 1], w)
-                    out[m, p] = _mix_energy(lo, hi, wE[m])
+        where, k, w = _radial_cell(ln_r, r_hint, r_lookup, x[p], y[p], z[p])
+        for m in range(iE.size):
+            lo = _radial_value(q, ln_q, iE[m], where, k, w)
+            if wE[m] == 0.0:
+                out[m, p] = lo
+            else:
+                out[m, p] = _mix_energy(lo, _radial_value(q, ln_q, iE[m] + 1, where, k, w), wE[m])
 
 
 @njit(cache=True, parallel=True)
@@ -224,24 +215,13 @@ def axisymmetric_q_points(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup, 
     """out[m, p] = q at energy row m and point p (as :func:`spherical_q_points`): one cell
     lookup per point, energies mixed by wE in (ln E, ln q)."""
     for p in prange(x.size):
-        R = math.sqrt(x[p] * x[p] + y[p] * y[p])
-        zz = abs(z[p]) if mirror else z[p]
-        if (R > R_nodes[R_nodes.size - 1] or zz > z_nodes[z_nodes.size - 1]
-                or (zz < z_nodes[0] and not mirror)):
-            for m in range(iE.size):
-                out[m, p] = 0.0
-            continue
-        R = max(R, R_nodes[0])
-        zz = max(zz, z_nodes[0])
-        i = locate(R_nodes, R_hint, R_lookup, R)
-        j = locate(z_nodes, z_hint, z_lookup, zz)
-        dR = R_nodes[i + 1] - R_nodes[i]
-        dz = z_nodes[j + 1] - z_nodes[j]
-        u = (R - R_nodes[i]) / dR if dR > 0.0 else 0.0
-        v = (zz - z_nodes[j]) / dz if dz > 0.0 else 0.0
+        inside, i, u, j, v = _plane_cell(R_nodes, R_hint, R_lookup, z_nodes, z_hint, z_lookup,
+                                         mirror, x[p], y[p], z[p])
         for m in range(iE.size):
-            lo = _bilinear(q, ln_q, iE[m], i, u, j, v)
-            if wE[m] == 0.0:
-                out[m, p] = lo
+            if not inside:
+                out[m, p] = 0.0
+            elif wE[m] == 0.0:
+                out[m, p] = _bilinear(q, ln_q, iE[m], i, u, j, v)
             else:
-                out[m, p] = _mix_energy(lo, _bilinear(q, ln_q, iE[m] + 1, i, u, j, v), wE[m])
+                out[m, p] = _mix_energy(_bilinear(q, ln_q, iE[m], i, u, j, v),
+                                        _bilinear(q, ln_q, iE[m] + 1, i, u, j, v), wE[m])
