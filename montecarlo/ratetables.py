@@ -32,7 +32,7 @@ from transport.grid import log_grid
 
 from . import _kernels
 from .fields import cmb as cmb_field
-from .fields.dust import DustModel, direction_grid_mu, photon_density_per_column
+from .fields.dust import DustModel, direction_grid, direction_grid_mu, photon_density_per_column
 from .pairproduction import gs_kernel, isotropic_rate_per_cm, sigma_gg_cm2
 
 #: Bump when the way a table is computed changes (invalidates cached files).
@@ -628,12 +628,7 @@ def dust_rate_direct_per_cm(model: DustModel, x_kpc, u, E_eV, n_mu=96, n_phi=96,
     validation."""
     from .fields.dust import direct_photon_density
     from .pairproduction import anisotropic_rate_per_cm
-    mu, w_mu = direction_grid_mu(n_mu)
-    phi = np.linspace(0.0, 2.0 * np.pi, n_phi, endpoint=False)
-    st = np.sqrt(np.clip(1.0 - mu * mu, 0.0, 1.0))
-    k = np.stack([np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)),
-                  np.repeat(mu[:, None], n_phi, axis=1)], axis=-1).reshape(-1, 3)
-    w = np.repeat(w_mu, n_phi) * (2.0 * np.pi / n_phi)
+    k, w = direction_grid(n_mu, n_phi)
     eps = np.geomspace(*_EPS_DUST_EV, n_eps)
     dn = direct_photon_density(model, eps, x_kpc, -k, n_steps=n_steps)
     return anisotropic_rate_per_cm(E_eV, np.asarray(u, dtype=float), k, w, eps, dn)

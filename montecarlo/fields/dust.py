@@ -173,14 +173,20 @@ def angle_integrated_density(model: DustModel, eps_eV, R_kpc, z_kpc=0.0, n_mu=96
                              n_steps=1500):
     """dn/d eps [cm^-3 eV^-1] of dust photons from all directions at (R, 0, z), by direct
     line-of-sight integration over a (sinh-spaced mu) x (uniform azimuth) direction grid."""
+    look, weights = direction_grid(n_mu, n_phi)
+    return weights @ direct_photon_density(model, eps_eV, [R_kpc, 0.0, z_kpc], look,
+                                           n_steps=n_steps)
+
+
+def direction_grid(n_mu: int, n_phi: int):
+    """Unit vectors (n_mu n_phi, 3) and solid-angle weights [sr] of a direction grid:
+    sinh-spaced cosines mu (:func:`direction_grid_mu`) x uniform azimuths about e_z."""
     mu, mu_w = direction_grid_mu(n_mu)
     phi = np.linspace(0.0, 2.0 * np.pi, n_phi, endpoint=False)
     st = np.sqrt(np.clip(1.0 - mu * mu, 0.0, 1.0))
-    look = np.stack([np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)),
-                     np.repeat(mu[:, None], n_phi, axis=1)], axis=-1).reshape(-1, 3)
-    weights = np.repeat(mu_w, n_phi) * (2.0 * np.pi / n_phi)
-    return weights @ direct_photon_density(model, eps_eV, [R_kpc, 0.0, z_kpc], look,
-                                           n_steps=n_steps)
+    k = np.stack([np.outer(st, np.cos(phi)), np.outer(st, np.sin(phi)),
+                  np.repeat(mu[:, None], n_phi, axis=1)], axis=-1).reshape(-1, 3)
+    return k, np.repeat(mu_w, n_phi) * (2.0 * np.pi / n_phi)
 
 
 def local_energy_density_eV_cm3(model: DustModel, R_kpc=None, z_kpc=0.0, **grid):
