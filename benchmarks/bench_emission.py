@@ -18,11 +18,9 @@ and the agreement.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -33,6 +31,8 @@ from scipy.interpolate import RegularGridInterpolator
 import transport
 from transport import emission_kernels as ek
 from transport.output import code_version
+
+from _report import write_json
 
 
 @njit(cache=True)
@@ -186,10 +186,7 @@ def main():
                           "numba": numba.__version__, "numpy": np.__version__,
                           "scipy": scipy.__version__, "numba_threads": threads_all},
               "energy_eV": float(corona.E_eV[iE]), "results": results}
-    path = Path(args.output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_json(record, args.output)
 
 
 if __name__ == "__main__":

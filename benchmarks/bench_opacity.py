@@ -11,13 +11,11 @@ of the same interpolated rate in the same run, with their ratio and agreement.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -27,6 +25,8 @@ import transport
 from montecarlo.geometry import galactocentric_from_lbd, sun_position_kpc
 from montecarlo.opacity import Opacity
 from transport.output import code_version
+
+from _report import write_json
 
 
 def timed(fn):
@@ -132,10 +132,7 @@ def main():
     print(f"cmb + dust (anisotropic): "
           f"{result['galactic_paths']['cmb_plus_dust_anisotropic_paths_per_s_16_energies']:.0f} "
           "paths/s with 16 energies")
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(result, args.output)
 
 
 if __name__ == "__main__":

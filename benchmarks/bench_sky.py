@@ -11,12 +11,10 @@ with the agreement of the two.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -31,6 +29,8 @@ from montecarlo.sky import pixel_directions
 from transport.constants import KPC_CM
 from transport.emission_models import build_emission
 from transport.output import code_version
+
+from _report import write_json
 
 
 def quad_reference(em, E, o, n):
@@ -108,10 +108,7 @@ def main():
     print(f"scipy quad_vec per ray (all energies, no attenuation): {t_quad * 1e3:.1f} ms/ray "
           f"({1 / t_quad:.1f} rays/s) -> {t_quad * n_rays / t_plain:.0f}x slower than the map maker")
     print(f"max relative difference map vs quad_vec on {args.baseline_rays} rays: {agree:.1e}")
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(result, args.output)
 
 
 if __name__ == "__main__":

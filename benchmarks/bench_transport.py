@@ -10,11 +10,9 @@ once per time-step size) in the same run, with the ratios and the agreement of t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -26,6 +24,8 @@ from transport.constants import GYR_S
 from transport.output import code_version
 from transport.solver import build_problem, evolve, schedule
 from transport.sources import history
+
+from _report import write_json
 
 
 def best_of(fn, repeat):
@@ -113,10 +113,7 @@ def main():
     print(f"scipy.sparse spsolve:   {t_spsolve * 1e3:8.1f} ms  ratio {t_spsolve / t_one:6.1f}x (vs 1 thread)")
     print(f"scipy.sparse splu once: {t_splu * 1e3:8.1f} ms  ratio {t_splu / t_one:6.1f}x (vs 1 thread)")
     print(f"max relative difference numba vs scipy: {agree:.2e}")
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(result, args.output)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_ebl import _points  # noqa: E402
 from test_pairproduction import _cmb_rate_2d  # noqa: E402
 
+from _report import write_json
+
 
 def cmb_minimum():
     bounds, opts = (np.log(1e15), np.log(5e15)), {"xatol": 1e-6}
@@ -129,10 +131,7 @@ def main():
     if args.direct:
         print("fine dust table against the direct calculation:")
         res["dust_table_vs_direct"] = dust_direct(op, args.direct)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(res, args.output)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,20 @@ MIN_CELLS_INSIDE_RQ = 8
 #: Hottest dust the pair-production rate tables resolve [K] (their temperature bins).
 MAX_DUST_T_K = 200.0
 
+def _extra_section(label: str) -> dict:
+    """Keys of an unresolved-source component of [L] (EXTRA1, EXTRA2): ECPL photons."""
+    return {
+        "Gamma": Real(f"photon index of {label}, q ~ E^-Gamma exp(-E/E_cut) [L]", lo=0, hi=10),
+        "E_cut_eV": Real(f"photon cut-off energy of {label} [eV] [L]", lo=1e9, hi=1e21),
+        "distribution": Choice(f"spatial distribution of {label} (see [distributions])",
+                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
+        "E_norm_eV": Real(f"photon energy where {label} is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real(f"{label} photon emissivity at its reference point and E_norm_eV, in units "
+                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
+    }
+
+
 SCHEMA = {
     "observer": {
         "r_sun_kpc": Real("Galactocentric distance of the Sun [kpc]; where the CR flux is "
@@ -183,26 +197,8 @@ SCHEMA = {
                      "disk.E_norm_eV, in units of the local reference emissivity (galaxy.n_H_cm3)",
                      lo=0, hi=1e12),
     },
-    "extra1": {
-        "Gamma": Real("photon index of EXTRA1, q ~ E^-Gamma exp(-E/E_cut) [L]", lo=0, hi=10),
-        "E_cut_eV": Real("photon cut-off energy of EXTRA1 [eV] [L]", lo=1e9, hi=1e21),
-        "distribution": Choice("spatial distribution of EXTRA1 (see [distributions])",
-                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
-        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
-        "E_norm_eV": Real("photon energy where EXTRA1 is normalised [eV]", lo=1e9, hi=1e21),
-        "norm": Real("EXTRA1 photon emissivity at its reference point and E_norm_eV, in units "
-                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
-    },
-    "extra2": {
-        "Gamma": Real("photon index of EXTRA2 [L]", lo=0, hi=10),
-        "E_cut_eV": Real("photon cut-off energy of EXTRA2 [eV] [L]", lo=1e9, hi=1e21),
-        "distribution": Choice("spatial distribution of EXTRA2 (see [distributions])",
-                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
-        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
-        "E_norm_eV": Real("photon energy where EXTRA2 is normalised [eV]", lo=1e9, hi=1e21),
-        "norm": Real("EXTRA2 photon emissivity at its reference point and E_norm_eV, in units "
-                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
-    },
+    "extra1": _extra_section("EXTRA1"),
+    "extra2": _extra_section("EXTRA2"),
     "cocoons": {
         "chi0_g_cm2": Real("source grammage chi_0 of chi_c(R) = chi_0 exp(-R/R0) [g cm^-2] [K, eq. 4]",
                            lo=0, hi=1e3),
