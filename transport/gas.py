@@ -45,8 +45,12 @@ def profile_crossing_kpc(inner_n0_cm3, inner_beta, outer_n0_cm3, outer_beta, rc_
     """
     if inner_n0_cm3 <= 0.0 or outer_n0_cm3 <= 0.0 or inner_beta == outer_beta:
         return float("nan")
-    one_plus_x2 = (inner_n0_cm3 / outer_n0_cm3) ** (2.0 / (3.0 * (inner_beta - outer_beta)))
-    return rc_kpc * np.sqrt(one_plus_x2 - 1.0) if one_plus_x2 > 1.0 else float("nan")
+    ln_one_plus_x2 = 2.0 * np.log(inner_n0_cm3 / outer_n0_cm3) / (3.0 * (inner_beta - outer_beta))
+    if ln_one_plus_x2 <= 0.0:
+        return float("nan")
+    if ln_one_plus_x2 > 700.0:                       # beyond any grid (and float range)
+        return float("inf")
+    return rc_kpc * float(np.sqrt(np.expm1(ln_one_plus_x2)))
 
 
 def shell_average_density(r_lo_kpc, r_hi_kpc, gas, order: int = 8) -> np.ndarray:
