@@ -191,6 +191,22 @@ def _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz):
     return iR, wR, iz, wz, im, wm, ip, wp
 
 
+@njit(cache=True, inline="always")
+def _add_stencil(acc, row, iE, wE, f):
+    """acc[e] += f * (ln rate of ``row`` at energy e: the 4-node stencil iE[e], weights wE[e])."""
+    for e in range(iE.size):
+        i = iE[e]
+        acc[e] += f * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
+                       + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
+
+
+@njit(cache=True, inline="always")
+def _add_exp(acc, weight, out):
+    """out[e] += weight * exp(acc[e]): from interpolated ln(rate) to rate."""
+    for e in range(acc.size):
+        out[e] += weight * math.exp(acc[e])
+
+
 @njit(cache=True)
 def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, y, z, ux, uy, uz, weight, out):
     """out[e] += weight * rate(E_e) with ln(rate) interpolated multilinearly in
@@ -210,13 +226,8 @@ def _add_aniso(table, R_g, z_g, mu_g, psi_g, iE, wE, x, y, z, ux, uy, uz, weight
                     fd = fc * (wp if d else 1.0 - wp)
                     if fd == 0.0:
                         continue
-                    row = table[iR + a, iz + b, im + c, ip + d]
-                    for e in range(n_e):
-                        i = iE[e]
-                        acc[e] += fd * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
-                                        + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
-    for e in range(n_e):
-        out[e] += weight * math.exp(acc[e])
+                    _add_stencil(acc, table[iR + a, iz + b, im + c, ip + d], iE, wE, fd)
+    _add_exp(acc, weight, out)
 
 
 @njit(cache=True)
@@ -231,13 +242,8 @@ def _add_iso(table, R_g, z_g, iE, wE, x, y, z, weight, out):
         fa = wR if a else 1.0 - wR
         for b in range(2):
             fb = fa * (wz if b else 1.0 - wz)
-            row = table[iR + a, iz + b]
-            for e in range(n_e):
-                i = iE[e]
-                acc[e] += fb * (wE[e, 0] * row[i] + wE[e, 1] * row[i + 1]
-                                + wE[e, 2] * row[i + 2] + wE[e, 3] * row[i + 3])
-    for e in range(n_e):
-        out[e] += weight * math.exp(acc[e])
+            _add_stencil(acc, table[iR + a, iz + b], iE, wE, fb)
+    _add_exp(acc, weight, out)
 
 
 # --------------------------------------------------------------------------- path integrals

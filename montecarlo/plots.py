@@ -70,6 +70,17 @@ def _e2_gev(E_eV, intensity):
     return np.asarray(E_eV) ** 2 * np.asarray(intensity) / _EV_PER_GEV
 
 
+def _finish(fig, ax, path, xlabel, title):
+    """Common axis labels, legend and saving of the E^2 I figures."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_E2_LABEL)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+
+
 def _points(ax, pts, fmt, label, scale=1.0, **kw):
     y, lo, hi = (scale * v / _EV_PER_GEV for v in pts.e2())
     ok = ~pts.upper_limit
@@ -156,13 +167,7 @@ def plot_plane_neutrinos(fits, path):
     ax.set_yscale("log")
     ax.set_xlim(E[0], E[-1])
     ax.set_ylim(1e-11, 1e-6)
-    ax.set_xlabel("neutrino energy E [eV]")
-    ax.set_ylabel(_E2_LABEL)
-    ax.set_title("Galactic-plane neutrinos (all flavours)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, path, "neutrino energy E [eV]", "Galactic-plane neutrinos (all flavours)")
 
 
 def plot_corona_spectra(products, path, model="corona"):
@@ -185,13 +190,7 @@ def plot_corona_spectra(products, path, model="corona"):
     _points(ax, obs.icecube_binned(), "s", "IceCube (all flavours)", color="tab:blue", ms=3)
     _points(ax, obs.fermi_igrb(), "o", "Fermi-LAT IGRB (model A)", color="tab:red", ms=3)
     ax.set_ylim(1e-12, 1e-5)
-    ax.set_xlabel("energy E [eV]")
-    ax.set_ylabel(_E2_LABEL)
-    ax.set_title("Milky Way corona: gamma rays and neutrinos")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, path, "energy E [eV]", "Milky Way corona: gamma rays and neutrinos")
 
 
 def plot_dipole(products, path, model="corona"):
