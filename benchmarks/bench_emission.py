@@ -29,8 +29,8 @@ from numba import njit, prange
 from scipy.interpolate import RegularGridInterpolator
 
 import transport
-from transport import emission_kernels as ek
-from transport.output import code_version
+from transport.emission import table_kernels as ek
+from transport.core.output import code_version
 
 from _report import write_json
 

@@ -23,8 +23,8 @@ from scipy import integrate
 
 import transport
 from montecarlo.geometry import galactocentric_from_lbd, sun_position_kpc
-from montecarlo.opacity import Opacity
-from transport.output import code_version
+from montecarlo.opacity.api import Opacity
+from transport.core.output import code_version
 
 from _report import write_json
 

@@ -23,12 +23,12 @@ from scipy.integrate import quad_vec
 import montecarlo
 import transport
 from montecarlo.geometry import direction_from_lb, sun_position_kpc
-from montecarlo.lineofsight import ray_geometry
-from montecarlo.opacity import opacity_for
-from montecarlo.sky import pixel_directions
-from transport.constants import KPC_CM
-from transport.emission_models import build_emission
-from transport.output import code_version
+from montecarlo.lineofsight.integrator import ray_geometry
+from montecarlo.opacity.api import opacity_for
+from montecarlo.sky.analysis import pixel_directions
+from transport.core.constants import KPC_CM
+from transport.emission.registry import build_emission
+from transport.core.output import code_version
 
 from _report import write_json
 

@@ -20,10 +20,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import transport
-from transport.constants import GYR_S
-from transport.output import code_version
-from transport.solver import build_problem, evolve, schedule
-from transport.sources import history
+from transport.core.constants import GYR_S
+from transport.core.output import code_version
+from transport.cosmicrays.solver import build_problem, evolve, schedule
+from transport.cosmicrays.corona_source import history
 
 from _report import write_json
 

@@ -24,12 +24,12 @@ from scipy import optimize
 
 import montecarlo as mc
 import transport
-from montecarlo import ratetables as rt
+from montecarlo.opacity import ratetables as rt
 from montecarlo.fields import dust, ebl
 from montecarlo.geometry import direction_from_lb
-from montecarlo.opacity import opacity_for
-from transport.constants import KPC_CM
-from transport.output import code_version
+from montecarlo.opacity.api import opacity_for
+from transport.core.constants import KPC_CM
+from transport.core.output import code_version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_ebl import _points  # noqa: E402

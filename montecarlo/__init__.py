@@ -1,7 +1,7 @@
 """Photons from emission to Earth: pair-production opacity (CMB, Galactic dust, EBL),
 line-of-sight integrals, Monte Carlo, sky maps.
 
-Public API (pair-production opacity, PHYSICS.md section 4):
+Public API (pair-production opacity, docs/physics.md, section 4):
     mean_free_path_kpc(E_eV, fields=("cmb",), z=0.0)
     optical_depth_ebl(E_eV, z_source, model=None)
     optical_depth_cosmological(E_eV, z_source, fields=("ebl", "cmb"))
@@ -9,14 +9,15 @@ Public API (pair-production opacity, PHYSICS.md section 4):
     survival_probability(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"))
 Each also takes config= (None = the bundled default, a Config, a TOML path or a mapping).
 
-Sky (line-of-sight integrals and maps, PHYSICS.md section 5):
+Sky (line-of-sight integrals and maps, docs/physics.md, section 5):
     intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"))  -> I [cm^-2 s^-1 sr^-1 eV^-1]
     dipole(healpix_map, nest=False)                                    -> (amplitude, l_deg, b_deg)
 """
-from .lineofsight import intensity
-from .opacity import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
-                      optical_depth_ebl, optical_depth_galactic, survival_probability)
-from .sky import dipole
+from montecarlo.lineofsight.integrator import intensity
+from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
+                                    optical_depth_ebl, optical_depth_galactic,
+                                    survival_probability)
+from montecarlo.sky.analysis import dipole
 
 __all__ = ["Opacity", "dipole", "intensity", "mean_free_path_kpc", "optical_depth_cosmological",
            "optical_depth_ebl", "optical_depth_galactic", "survival_probability"]

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transport.data import input_path, load_table
-from transport.errors import ConfigError
+from transport.core.data import input_path, load_table
+from transport.core.errors import ConfigError
 
 _TEV = 1e12
 _GEV = 1e9

@@ -3,6 +3,7 @@ dipole (seed 004 Fig. 4-5) and the Galactic-plane fits (seed 000 Fig. 1-2)."""
 from __future__ import annotations
 
 import numpy as np
+from montecarlo import observations as obs
 
 #: Seed 000 Fig. 5, right panel: energies of the distance curves [eV] (red, blue).
 FIG5_ENERGIES_EV = (2e14, 1e15)
@@ -112,7 +113,6 @@ def plot_sky_map(component, E_eV_all, E_eV, path):
 def plot_region_spectra(fits, path, last_bin_fraction=0.6):
     """Seed 000 Fig. 1: Tibet ASgamma regions A and B (last bin faint: its 60 % used in the fit)
     with the band of the four fitted cases; and LHAASO-KM2A inner/outer with the same models."""
-    from . import observations as obs
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     panels = [(axes[0], [("tibet_A", obs.tibet_asgamma("A"), "tab:red"),
@@ -144,7 +144,6 @@ def plot_region_spectra(fits, path, last_bin_fraction=0.6):
 def plot_plane_neutrinos(fits, path):
     """Seed 000 Fig. 2: the all-sky-averaged all-flavour neutrino band of the four fitted cases
     against IceCube (binned points and the cascade power law, all flavours)."""
-    from . import observations as obs
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     E = fits[0].E_eV
@@ -174,7 +173,6 @@ def plot_corona_spectra(products, path, model="corona"):
     """Seed 004 Fig. 4: the corona's all-sky-averaged gamma-ray (attenuated) and all-flavour
     neutrino spectra with the gamma rays' isotropic part (faintest direction), against the
     IceCube astrophysical neutrinos and the Fermi-LAT isotropic background."""
-    from . import observations as obs
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     E = products.E_eV

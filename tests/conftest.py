@@ -52,13 +52,13 @@ COARSE = {"opacity.grid": "coarse"}
 @pytest.fixture(scope="session")
 def coarse_opacity():
     """Opacity of the default model with the CI-size dust grid."""
-    from montecarlo.opacity import opacity_for
+    from montecarlo.opacity.api import opacity_for
     return opacity_for(transport.load_config(COARSE), progress=False)
 
 
 @pytest.fixture(scope="session")
 def corona_emissions(baseline):
     """Corona gamma-ray and all-flavour neutrino emissivity tables of the baseline model."""
-    from transport.emission_models import build_emission
+    from transport.emission.registry import build_emission
     cfg = baseline.config
     return {p: build_emission(cfg, "corona", p, baseline) for p in ("gamma", "nu")}

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import transport
-from transport.config import all_keys, describe_schema, parse_assignment, read_toml
-from transport.data import input_path
-from transport.errors import ConfigError
-from transport.schema import SCHEMA
+from transport.core.config import all_keys, describe_schema, parse_assignment, read_toml
+from transport.core.data import input_path
+from transport.core.errors import ConfigError
+from transport.core.schema import SCHEMA
 
 
 def test_default_is_the_seed_baseline():
@@ -186,7 +186,7 @@ def test_any_number_in_any_key_is_accepted_or_config_error(key, value):
 def test_any_valid_gas_profile_goes_through_the_corona_geometry(gas):
     """Valid gas parameters never crash the profile helpers the emission uses (the crossing of
     the two beta profiles may not exist: NaN, not ZeroDivisionError)."""
-    from transport.gas import corona_density, profile_crossing_kpc
+    from transport.cosmicrays.gas import corona_density, profile_crossing_kpc
     cfg = transport.load_config(gas)
     g = cfg.gas
     cross = profile_crossing_kpc(g.inner_n0_cm3, g.inner_beta, g.outer_n0_cm3, g.outer_beta, g.rc_kpc)

@@ -3,12 +3,13 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from transport.constants import M_P_EV
-from transport.diffusion import diffusion_coefficient
-from transport.gas import beta_profile, corona_density, profile_crossing_kpc, shell_average_density
-from transport.hadronic import sigma_inel_kafexhiu2014_mb
-from transport.normalization import reference_flux, touch_normalization
-from transport.sources import history, injection_spectrum, seed_history
+from transport.core.constants import M_P_EV
+from transport.cosmicrays.diffusion import diffusion_coefficient
+from transport.cosmicrays.gas import (beta_profile, corona_density, profile_crossing_kpc,
+                                      shell_average_density)
+from transport.hadronic.cross_section import sigma_inel_kafexhiu2014_mb
+from transport.cosmicrays.normalization import reference_flux, touch_normalization
+from transport.cosmicrays.corona_source import history, injection_spectrum, seed_history
 import transport
 
 
@@ -88,7 +89,7 @@ def test_sigma_inel_of_the_yield_models_agrees_with_kafexhiu():
     # own sigma (from baryon-number conservation of its nucleon tables) agrees with Kafexhiu 2014
     # eq. 1 within 3.5 % from 0.2 TeV to 1 EeV (both fit the same data; below 40 GeV AAfrag's is
     # a flat 24.5 mb, 15 % lower); Kamae 2006 eq. 1-4 within 4 % from 3 GeV to 0.5 PeV.
-    from transport.yields import sigma_inel_aafrag_mb, sigma_inel_kamae2006_mb
+    from transport.hadronic.yields import sigma_inel_aafrag_mb, sigma_inel_kamae2006_mb
     E = np.geomspace(2e11, 1e18, 30)
     assert np.allclose(sigma_inel_aafrag_mb(E), sigma_inel_kafexhiu2014_mb(E), rtol=0.035)
     E = np.geomspace(3e9, 5e14, 30)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from transport.data import input_path, load_table
-from transport.errors import DataFileError
-from transport.normalization import KASCADE_FILES, kascade_points, reference_flux
+from transport.core.data import input_path, load_table
+from transport.core.errors import DataFileError
+from transport.cosmicrays.normalization import KASCADE_FILES, kascade_points, reference_flux
 
 
 def test_shipped_files_are_found():

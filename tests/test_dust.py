@@ -4,10 +4,10 @@ import pytest
 from scipy import integrate
 
 import transport
-from montecarlo import ratetables as rt
+from montecarlo.opacity import ratetables as rt
 from montecarlo.fields import dust
 from montecarlo.geometry import direction_from_lb, galactocentric_from_lbd, sun_position_kpc
-from transport.constants import KPC_CM
+from transport.core.constants import KPC_CM
 
 from conftest import COARSE
 
@@ -102,7 +102,7 @@ def test_direction_average_of_anisotropic_rate_is_the_angle_averaged_rate(table)
 def test_below_and_above_the_dust_table():
     """Below 1e11 eV no dust photon reaches the pair threshold (rate exactly 0); above 1e19
     eV the rate is extrapolated (ln rate linear in ln E) and is ~1 % of the CMB's."""
-    op = __import__("montecarlo.opacity", fromlist=["opacity_for"]).opacity_for(COARSE)
+    op = __import__("montecarlo.opacity.api", fromlist=["opacity_for"]).opacity_for(COARSE)
     tau_dust = op.optical_depth_galactic(np.array([1e10, 5e19]), 0, 0, 8.5, ("dust",))
     tau_cmb = op.optical_depth_galactic(np.array([5e19]), 0, 0, 8.5, ("cmb",))
     assert tau_dust[0] == 0.0 and 0.0 < tau_dust[1] < 0.03 * tau_cmb[0]
@@ -160,7 +160,7 @@ def test_anisotropic_versus_angle_averaged(coarse_opacity):
     0.035 (+40 %)."""
     E = np.array([1.5e14])
     iso = transport.load_config({**COARSE, "opacity.dust_mode": "angle_averaged"})
-    from montecarlo.opacity import opacity_for
+    from montecarlo.opacity.api import opacity_for
     op_iso = opacity_for(iso)
     for l, sign in ((0.0, -1), (180.0, +1)):
         ta = coarse_opacity.optical_depth_galactic(E, l, 0, 8.5, ("dust",))[0]
@@ -175,7 +175,7 @@ def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
     jump gave a spurious spike at 2 TeV; ratetables.smooth_floor prevents it). tau_dust rises
     monotonically from 1e11 eV to its peak."""
     cfg = transport.load_config({**COARSE, "opacity.dust_mode": mode})
-    from montecarlo.opacity import opacity_for
+    from montecarlo.opacity.api import opacity_for
     E = np.geomspace(1e11, 1e14, 301)
     for l in (0.0, 90.0):
         tau = opacity_for(cfg).optical_depth_galactic(E, l, 0.0, 8.5, ("dust",))

@@ -7,10 +7,10 @@ from scipy import integrate
 
 import montecarlo as mc
 from montecarlo.fields import ebl
-from montecarlo.opacity import opacity_for
-from montecarlo.pairproduction import gs_kernel
-from transport.constants import KPC_CM, M_E_EV, SIGMA_T_CM2
-from transport.errors import ArgumentError
+from montecarlo.opacity.api import opacity_for
+from montecarlo.opacity.breit_wheeler import gs_kernel
+from transport.core.constants import KPC_CM, M_E_EV, SIGMA_T_CM2
+from transport.core.errors import ArgumentError
 
 #: (z, E_eV) with 0.1 < tau < 10 for every model (checked in the test), inside every density
 #: model's redshift range (franceschini's density file stops at z = 1 with only six redshifts:

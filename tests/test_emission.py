@@ -6,14 +6,14 @@ import pytest
 from numba import njit
 
 import transport
-from transport import distributions, emission_kernels
-from transport.cocoons import cocoon_spectrum
-from transport.constants import KPC_CM
-from transport.corona_emission import corona_emissivity, corona_nodes_kpc
-from transport.disk import disk_spectrum, extra_spectrum
-from transport.emission import AxisymmetricEmission, SphericalEmission
-from transport.errors import ArgumentError
-from transport.output import write_emissions
+from transport.emission import distributions, table_kernels as emission_kernels
+from transport.emission.cocoons import cocoon_spectrum
+from transport.core.constants import KPC_CM
+from transport.emission.corona import corona_emissivity, corona_nodes_kpc
+from transport.emission.disk import disk_spectrum, extra_spectrum
+from transport.emission.tables import AxisymmetricEmission, SphericalEmission
+from transport.core.errors import ArgumentError
+from transport.core.output import write_emissions
 
 #: Interpolated tables must match direct evaluation at off-grid points to this (the required
 #: accuracy); measured worst cases are quoted in each test.

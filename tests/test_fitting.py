@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from montecarlo.fitting import chi2_asymmetric, fit_normalization, normalization_interval
+from montecarlo.galactic_plane.fitting import (chi2_asymmetric, fit_normalization,
+                                               normalization_interval)
 
 
 def test_upper_error_used_when_model_is_above():

@@ -4,9 +4,9 @@ import pytest
 
 import montecarlo
 import transport
-from montecarlo import galactic_plane as gp
-from montecarlo.sky import REGIONS, pixel_directions, region_intensity
-from transport.emission_models import build_emission
+from montecarlo.galactic_plane import fits as gp
+from montecarlo.sky.analysis import REGIONS, pixel_directions, region_intensity
+from transport.emission.registry import build_emission
 
 COARSE = {"opacity.grid": "coarse"}
 E_FIT = np.geomspace(1e13, 2e15, 12)
@@ -37,7 +37,7 @@ def test_eq7_attenuation_correction_against_survival_probabilities(snr_disk, E_g
     the independent quadrature is coarse (16 x 12 directions, 48 distances) on a smooth
     integrand."""
     from montecarlo.geometry import direction_from_lb, sun_position_kpc
-    from montecarlo.opacity import opacity_for
+    from montecarlo.opacity.api import opacity_for
     cfg, em = snr_disk
     fields = ("cmb", "dust")
     ours = gp.attenuation_correction(em["gamma"], E_gamma, "tibet_A", fields, cfg)[0]

@@ -4,9 +4,9 @@ import pytest
 
 import montecarlo
 from montecarlo.geometry import direction_from_lb as sky_directions, sun_position_kpc as observer_position
-from montecarlo.sky import all_sky_average, contrast, dipole, pixel_directions
+from montecarlo.sky.analysis import all_sky_average, contrast, dipole, pixel_directions
 from transport import AxisymmetricEmission, SphericalEmission
-from transport.constants import KPC_CM
+from transport.core.constants import KPC_CM
 
 R_SUN = 8.5
 E = np.array([1e12, 1e15])
@@ -127,7 +127,7 @@ def _reference_intensity(em, E_eV, n, kappa=None):
     the ray (no attenuation), or the 8th-order Dormand-Prince ODE dtau/ds = kappa,
     dI/ds = q exp(-tau) with rtol 1e-7 restarted at every node (attenuated)."""
     from scipy.integrate import quad, solve_ivp
-    from montecarlo.lineofsight import ray_geometry
+    from montecarlo.lineofsight.integrator import ray_geometry
     o = observer_position(R_SUN)
     s_max = ray_geometry(em).exit_distance(o, n[None])[0]
     edges = sorted({0.0, s_max, *[p for p in _breakpoints(em, o, n) if 0 < p < s_max]})
@@ -163,7 +163,7 @@ def test_corona_against_high_order_quadrature(corona_emissions):
 def test_plane_model_against_high_order_quadrature():
     """The thin SNR-like disk ([T] eq. 9, z_g = 0.2 kpc) through grazing and steep rays: < 0.5 %."""
     import transport
-    from transport.emission_models import build_emission
+    from transport.emission.registry import build_emission
     cfg = transport.load_config({"emission.models": ["disk"], "emission.E_max_eV": 1e16})
     em = build_emission(cfg, "disk", "gamma", None)
     l_deg, b_deg = np.array(DIRECTIONS).T
@@ -176,7 +176,7 @@ def test_attenuated_corona_against_ode(corona_emissions):
     """CMB + (anisotropic) dust attenuation at 150 TeV (dust dominates) and 2 PeV (the CMB
     absorbs most) against the ODE reference using the same rate tables: < 0.5 %. CI-size dust
     table."""
-    from montecarlo.opacity import opacity_for
+    from montecarlo.opacity.api import opacity_for
     import transport
     cfg = transport.load_config({"opacity.grid": "coarse"})
     opacity = opacity_for(cfg)

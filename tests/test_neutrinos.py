@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import transport
-from transport.neutrinos import averaged_transition_matrix, flavour_weights_at_earth, pmns_matrix
+from transport.hadronic.neutrino_mixing import (averaged_transition_matrix,
+                                                flavour_weights_at_earth, pmns_matrix)
 
 
 def test_pmns_is_unitary_for_the_default_parameters():

@@ -7,9 +7,9 @@ import pytest
 
 import montecarlo as mc
 import transport
-from montecarlo import ratetables as rt
-from montecarlo.opacity import Opacity, opacity_for
-from transport.errors import ArgumentError, CoronaError, DataFileError
+from montecarlo.opacity import ratetables as rt
+from montecarlo.opacity.api import Opacity, opacity_for
+from transport.core.errors import ArgumentError, CoronaError, DataFileError
 
 from conftest import COARSE
 

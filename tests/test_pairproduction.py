@@ -4,10 +4,10 @@ import pytest
 from scipy import optimize
 
 import montecarlo as mc
-from montecarlo import pairproduction as pp
-from montecarlo import ratetables as rt
+from montecarlo.opacity import breit_wheeler as pp
+from montecarlo.opacity import ratetables as rt
 from montecarlo.fields import cmb
-from transport.constants import K_B_EV_K, KPC_CM, M_E_EV, SIGMA_T_CM2
+from transport.core.constants import K_B_EV_K, KPC_CM, M_E_EV, SIGMA_T_CM2
 
 
 # --------------------------------------------------------------------------- cross-section

@@ -5,13 +5,14 @@ import pytest
 from scipy.integrate import quad
 
 import transport
-from transport import distributions, injection
-from transport.cocoons import (cocoon_spectrum, grammage_g_cm2, injection_rate,
-                               power_per_unit_amplitude_eV_s)
-from transport.constants import C_CM_S, ERG_EV
-from transport.disk import (disk_spectrum, extra_spectrum, local_reference_emissivity,
-                            model_A_neutrinos, model_B_neutrinos)
-from transport.normalization import h3a_group_flux
+from transport.emission import distributions
+from transport.cosmicrays import galactic_injection as injection
+from transport.emission.cocoons import (cocoon_spectrum, grammage_g_cm2, injection_rate,
+                                        power_per_unit_amplitude_eV_s)
+from transport.core.constants import C_CM_S, ERG_EV
+from transport.emission.disk import (disk_spectrum, extra_spectrum, local_reference_emissivity,
+                                     model_A_neutrinos, model_B_neutrinos)
+from transport.cosmicrays.normalization import h3a_group_flux
 
 
 def local_index(f, E, h=1e-3):

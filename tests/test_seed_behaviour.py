@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import transport
-from transport.normalization import reference_flux
+from transport.cosmicrays.normalization import reference_flux
 
 ENERGIES_EV = (1e10, 1e12, 1e14, 1e16)
 
@@ -74,7 +74,7 @@ def test_rate_mode_is_exactly_the_stated_source(rate_config):
     cm^-3 s^-1 eV^-1, checked through the budget: injected = Q x source volume x time."""
     cfg = rate_config({"source.history": "constant", "time.t_end_gyr": 1.0})
     sol = transport.solve(cfg)
-    from transport.constants import GYR_S, KPC_CM
+    from transport.core.constants import GYR_S, KPC_CM
     volume = 4 * np.pi / 3 * (cfg.source.r_Q_kpc * KPC_CM) ** 3
     q = (sol.E_eV / 1e9) ** -cfg.source.alpha * np.exp(-sol.E_eV / cfg.source.E_cut_eV)
     assert np.allclose(sol.budget.injected, q * volume * 1.0 * GYR_S, rtol=1e-12)

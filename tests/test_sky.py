@@ -3,9 +3,10 @@ import healpy as hp
 import numpy as np
 import pytest
 
-from montecarlo.sky import (REGIONS, all_sky_average, contrast, dipole, get_region, load_mask,
-                            pixel_vectors, region_average, region_pixels, write_healpix_fits)
-from transport.errors import ConfigError, DataFileError
+from montecarlo.sky.analysis import (REGIONS, all_sky_average, contrast, dipole, get_region,
+                                     load_mask, pixel_vectors, region_average, region_pixels,
+                                     write_healpix_fits)
+from transport.core.errors import ConfigError, DataFileError
 
 NSIDE = 32
 
@@ -125,7 +126,7 @@ def test_dipole_nested_ordering_and_masked_maps():
 
 
 def test_bad_maps_are_argument_errors():
-    from transport.errors import ArgumentError
+    from transport.core.errors import ArgumentError
     with pytest.raises(ArgumentError, match="12 nside"):
         dipole(np.ones(100))
 
@@ -133,7 +134,7 @@ def test_bad_maps_are_argument_errors():
 def test_equatorial_resampling_puts_the_galactic_centre_at_its_ra_dec():
     """A spot at (l, b) = (0, 0) lands at (RA, Dec) = (266.40, -28.94) deg (astropy's ICRS of
     the Galactic centre) within the pixel size (0.9 deg at nside 64)."""
-    from montecarlo.sky import to_equatorial
+    from montecarlo.sky.analysis import to_equatorial
     n = pixel_vectors(64)
     spot = np.exp(20.0 * (n[:, 0] - 1.0))                  # peaked towards the Galactic centre
     eq = to_equatorial(np.array([spot, 2 * spot]))

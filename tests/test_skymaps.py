@@ -6,10 +6,10 @@ import pytest
 
 import transport
 from montecarlo.cli import main
-from montecarlo.skymaps import make_component, sky_energies, sky_regions
-from montecarlo.sky import REGIONS
+from montecarlo.sky.maps import make_component, sky_energies, sky_regions
+from montecarlo.sky.analysis import REGIONS
 from transport import SphericalEmission
-from transport.schema import SCHEMA
+from transport.core.schema import SCHEMA
 
 SMALL = ["--set", "opacity.grid=coarse", "--set", "sky.nside=8", "--set", "sky.E_per_decade=1",
          "--set", "grid.E_per_decade=4", "--set", "emission.models=[\"corona\"]",

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 import transport
-from transport.constants import C_CM_S, GYR_S, KPC_CM
-from transport.grid import Segment, radial_grid
-from transport.solver import TransportProblem, evolve
+from transport.core.constants import C_CM_S, GYR_S, KPC_CM
+from transport.core.grid import Segment, radial_grid
+from transport.cosmicrays.solver import TransportProblem, evolve
 
 R_OUT_KPC = 500.0
 D_CM2_S = 1e31

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import transport
-from transport import kelner2006, yields
-from transport.constants import GEV_EV, M_P_EV, MB_CM2
-from transport.errors import ArgumentError
-from transport.hadronic import sigma_inel_kafexhiu2014_mb
-from transport.secondaries import pp_emissivity
+from transport.hadronic import kelner2006, yields
+from transport.core.constants import GEV_EV, M_P_EV, MB_CM2
+from transport.core.errors import ArgumentError
+from transport.hadronic.cross_section import sigma_inel_kafexhiu2014_mb
+from transport.hadronic.secondaries import pp_emissivity
 
 MODELS = list(yields.MODELS)
 NU_MODELS = [m for m in MODELS if "nu_e" in yields.MODELS[m].channels]
@@ -194,7 +194,7 @@ def test_emissivity_of_one_collision_channel_by_hand():
     E = np.array([1e11, 1e12])
     q = pp_emissivity(E_p, j, 2.0, E, "gamma", "kelner2006")
     width = 0.5 * (np.log(1.02e13) - np.log(9.8e12)) * 1e13
-    by_hand = (2.0 * transport.secondaries.C_CM_S * sigma_inel_kafexhiu2014_mb(1e13) * MB_CM2
+    by_hand = (2.0 * transport.hadronic.secondaries.C_CM_S * sigma_inel_kafexhiu2014_mb(1e13) * MB_CM2
                * kelner2006.F_gamma(E / 1e13, 1e13) / 1e13 * width)
     assert np.allclose(q, by_hand, rtol=2e-3)      # triangle of nodes vs trapezoid: 0.1 %
 
@@ -207,7 +207,7 @@ def test_junction_at_4_gev_is_smooth(monkeypatch):
     # 1-10 GeV converges (changes < 5 %, measured 1.3 %) as the energy spacing is halved twice (a
     # kink would double it each time); it stays below 1 (measured 0.97 photons, 0.32 neutrinos).
     # The E_p quadrature is refined to 0.005 dex so that its own error does not mask the test.
-    import transport.secondaries as sec
+    import transport.hadronic.secondaries as sec
     monkeypatch.setattr(sec, "MAX_NODE_SPACING_DEX", 0.005)
     E_p = np.geomspace(1e9, 1e12, 61)
     for particle in ("gamma", "nu"):
@@ -232,7 +232,7 @@ def test_junction_step_per_collision():
 
 def test_quadrature_is_converged(monkeypatch):
     # 0.02 dex nodes against 0.005 dex: < 0.1 % from 1 GeV up (a coarse 10-per-decade proton grid)
-    import transport.secondaries as sec
+    import transport.hadronic.secondaries as sec
     E_p = np.geomspace(1e9, 1e18, 91)
     j = E_p ** -2.7 * np.exp(-E_p / 1e17)
     E = np.geomspace(1e9, 1e17, 17)

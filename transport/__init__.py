@@ -7,18 +7,19 @@ Public API:
         -> q in cm^-3 s^-1 eV^-1 of pp secondaries
     SphericalEmission(r_kpc, E_eV, q), AxisymmetricEmission(R_kpc, z_kpc, E_eV, q)
         -> tabulated q(E, x), evaluated at Galactocentric points (numba kernels in
-           transport.emission_kernels)
+           transport.emission.table_kernels)
     corona_emission(solution, particle) -> SphericalEmission of the corona
     build_emission(config, model, particle, solution=None), build_emissions(config, solution)
         -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
 """
-from .config import Config, load_config
-from .corona_emission import YieldRangeWarning, corona_emission
-from .emission import AxisymmetricEmission, SphericalEmission
-from .emission_models import MODEL_NAMES, build_emission, build_emissions, emission_energy_grid
-from .errors import ArgumentError, ConfigError, CoronaError, DataFileError
-from .secondaries import PARTICLES, pp_emissivity
-from .solver import DiffusionRegimeWarning, TransportSolution, solve
+from transport.core.config import Config, load_config
+from transport.emission.corona import YieldRangeWarning, corona_emission
+from transport.emission.tables import AxisymmetricEmission, SphericalEmission
+from transport.emission.registry import (MODEL_NAMES, build_emission, build_emissions,
+                                         emission_energy_grid)
+from transport.core.errors import ArgumentError, ConfigError, CoronaError, DataFileError
+from transport.hadronic.secondaries import PARTICLES, pp_emissivity
+from transport.cosmicrays.solver import DiffusionRegimeWarning, TransportSolution, solve
 
 __all__ = ["ArgumentError", "AxisymmetricEmission", "Config", "ConfigError", "CoronaError",
            "DataFileError", "DiffusionRegimeWarning", "MODEL_NAMES", "PARTICLES",

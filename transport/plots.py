@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .normalization import kascade_points, reference_flux
+from transport.cosmicrays.normalization import kascade_points, reference_flux
 
 #: Radii of the seed's Fig. 3 style spectra [kpc].
 SPECTRUM_RADII_KPC = (8.5, 20.0, 50.0, 100.0, 250.0)

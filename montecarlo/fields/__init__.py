@@ -1,4 +1,4 @@
-"""Target photon fields for pair production (PHYSICS.md section 4).
+"""Target photon fields for pair production (docs/physics.md, section 4).
 
 - ``cmb``: the cosmic microwave background (isotropic, uniform, scales with redshift).
 - ``ebl``: extragalactic background light from the ebltable models (isotropic, redshift).

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import zeta
 
-from transport.constants import HC_EV_CM, K_B_EV_K
+from transport.core.constants import HC_EV_CM, K_B_EV_K
 
 #: Default present-day CMB temperature [K] (Fixsen 2009).
 T0_K = 2.7255

@@ -23,7 +23,7 @@ Parameters (defaults in inputs/default.toml, section [dust]; README "Dust model"
   maximum infrared absorption P_abs = 0.45 near 150 TeV behind the Galactic centre
   (benchmarks/validate_opacity.py reports all three, tests/test_dust.py guards them).
 
-Direction convention (PHYSICS.md section 4): k is the direction the target photon travels;
+Direction convention (docs/physics.md, section 4): k is the direction the target photon travels;
 the intensity that arrives travelling along k is the one seen looking along n = -k.
 """
 from __future__ import annotations
@@ -33,9 +33,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from transport.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K, KPC_CM
-from transport.data import input_path
-from transport.errors import DataFileError
+from transport.core.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K, KPC_CM
+from transport.core.data import input_path
+from transport.core.errors import DataFileError
+
+from montecarlo.fields.dust_kernels import direct_intensity
 
 #: Draine (2003) R_V = 3.1 Milky Way dust: "kext_albedo_WD_MW_3.1A_60_D03" (inputs/dust/).
 KAPPA_FILE = "dust/kext_albedo_WD_MW_3.1A_60_D03.dat"
@@ -155,9 +157,8 @@ def direct_photon_density(model: DustModel, eps_eV, x0_kpc, look_dirs, s_max_kpc
     the exact emissivity [eq. A3] at every node of a fine grid in s (n_steps nodes, dense
     near x0, plus nodes clustered where the ray crosses the plane), trapezoid rule (numba
     kernel ``direct_intensity``). Independent of the tabulation in
-    :mod:`montecarlo.ratetables` (no temperature bins, no analytic vertical integration);
+    :mod:`montecarlo.opacity.ratetables` (no temperature bins, no analytic vertical integration);
     used as its reference."""
-    from montecarlo._kernels import direct_intensity
     eps = np.asarray(eps_eV, dtype=float)
     lam_cm = HC_EV_CM / eps
     t = np.linspace(0.0, 1.0, n_steps)

@@ -39,10 +39,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from transport.constants import HC_EV_CM
-from transport.errors import ArgumentError
+from transport.core.constants import HC_EV_CM
+from transport.core.errors import ArgumentError
 
-#: Models for which ebltable ships a photon density (PHYSICS.md section 4).
+#: Models for which ebltable ships a photon density (docs/physics.md, section 4).
 DENSITY_MODELS = ("dominguez", "dominguez-upper", "dominguez-lower", "franceschini", "kneiske",
                   "saldana-lopez", "gilmore", "gilmore-fixed", "finke", "finke2022", "cuba")
 #: Models that exist in ebltable only as optical-depth tables.
@@ -50,7 +50,7 @@ TAU_ONLY_MODELS = ("inoue", "inoue-low-pop3", "inoue-up-pop3", "franceschini2017
                    "saldana-lopez-upper", "saldana-lopez-lower")
 #: Density models whose tau table comes from the same authors (the cross-check).
 TAU_TABLE_OF = {m: m for m in DENSITY_MODELS if m != "cuba"}
-#: Default model (PHYSICS.md section 4).
+#: Default model (docs/physics.md, section 4).
 DEFAULT_MODEL = "dominguez"
 #: Models whose published tau table includes absorption on the CMB.
 TAU_INCLUDES_CMB = ("kneiske",)

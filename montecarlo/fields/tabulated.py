@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from transport.data import input_path
-from transport.errors import ArgumentError, DataFileError
-from transport.grid import log_grid
+from transport.core.data import input_path
+from transport.core.errors import ArgumentError, DataFileError
+from transport.core.grid import log_grid
+from transport import load_config
+from transport.core.data import inputs_dir
+from transport.core.output import code_version
+from montecarlo.fields.dust import DustModel, angle_integrated_density
 
 
 @dataclass
@@ -108,11 +112,7 @@ def write_local_dust_example(path=None, config=None):
     """Write the shipped example table: the dust photon density at the Sun summed over all
     directions (default dust model), a field at z = 0 only. Regenerate with
     ``python -m montecarlo.fields.tabulated``."""
-    from transport import load_config
-    from transport.data import inputs_dir
-    from transport.output import code_version
 
-    from .dust import DustModel, angle_integrated_density
 
     cfg = load_config(config)
     model = DustModel.from_config(cfg)

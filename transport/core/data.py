@@ -1,0 +1,44 @@
+"""Locate the data files shipped in ``inputs/`` (installed as the package ``corona_inputs``).
+
+Works from an editable install and from a wheel: files are resolved through
+``importlib.resources``, never relative to the working directory.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from transport.core.errors import DataFileError
+
+
+def inputs_dir() -> Path:
+    """Directory holding the shipped input files."""
+    return Path(str(resources.files("corona_inputs")))
+
+
+def input_path(relative: str) -> Path:
+    """Absolute path of a shipped input file, e.g. ``input_path("default.toml")``.
+
+    Raises DataFileError naming the file if it is missing.
+    """
+    path = inputs_dir() / relative
+    if not path.is_file():
+        raise DataFileError(
+            f"data file '{relative}' not found (looked for {path}); "
+            "reinstall the package or restore the file in inputs/")
+    return path
+
+
+def load_table(relative: str, ncols: int | None = None):
+    """Numeric whitespace-separated table (``#`` comments) from ``inputs/`` as a 2-D array."""
+    import numpy as np
+
+    path = input_path(relative)
+    try:
+        table = np.loadtxt(path, comments="#", ndmin=2)
+    except ValueError as exc:
+        raise DataFileError(f"data file '{relative}' ({path}) is not a numeric table: {exc}") from exc
+    if ncols is not None and table.shape[1] < ncols:
+        raise DataFileError(
+            f"data file '{relative}' has {table.shape[1]} columns, expected at least {ncols}")
+    return table

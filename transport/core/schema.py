@@ -1,0 +1,430 @@
+"""The configuration schema: every key, its type, allowed range and meaning.
+
+Default values live in ``inputs/default.toml``; this module says what is allowed and checks
+the combinations of keys that single-key ranges cannot (grid resolution of r_Q, history end
+time, ...). Equation references: [C] = seed 004 (corona), docs/physics.md, sections 1-2.
+"""
+from __future__ import annotations
+
+import math
+
+from transport.core.keys import AUTO, Choice, Choices, Flag, Int, Real, Reals, Text
+from transport.core.constants import M_P_EV
+from transport.core.errors import ConfigError
+from transport.hadronic.yields import MODELS
+
+#: End of the seed's injection history [C, eq. 5]: h(t) reaches 0 at t = 12 Gyr.
+SEED_HISTORY_END_GYR = 12.0
+#: Grid cells near r_Q may be at most this fraction of r_Q wide.
+MAX_RELATIVE_CELL_WIDTH = 0.25
+#: Default top of the sky maps [eV] (sky.E_max_eV = "auto").
+SKY_E_MAX_EV = 1e17
+#: Minimum number of cells inside the source sphere r < r_Q.
+MIN_CELLS_INSIDE_RQ = 8
+#: Hottest dust the pair-production rate tables resolve [K] (their temperature bins).
+MAX_DUST_T_K = 200.0
+
+def _extra_section(label: str) -> dict:
+    """Keys of an unresolved-source component of [L] (EXTRA1, EXTRA2): ECPL photons."""
+    return {
+        "Gamma": Real(f"photon index of {label}, q ~ E^-Gamma exp(-E/E_cut) [L]", lo=0, hi=10),
+        "E_cut_eV": Real(f"photon cut-off energy of {label} [eV] [L]", lo=1e9, hi=1e21),
+        "distribution": Choice(f"spatial distribution of {label} (see [distributions])",
+                               "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "hadronic": Flag("true: neutrinos through [T] eq. 1; false (leptonic): no neutrinos"),
+        "E_norm_eV": Real(f"photon energy where {label} is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real(f"{label} photon emissivity at its reference point and E_norm_eV, in units "
+                     "of the local reference emissivity (free normalisation)", lo=0, hi=1e12),
+    }
+
+
+SCHEMA = {
+    "observer": {
+        "r_sun_kpc": Real("Galactocentric distance of the Sun [kpc]; where the CR flux is "
+                          "normalised and where sky maps are seen from", lo=0, hi=1e3, lo_open=True),
+    },
+    "gas": {
+        "profile": Choice('corona gas density: "max_beta" = pointwise maximum of the inner and '
+                          'outer beta profiles [C, eq. 1-3]; "beta" = the single profile named '
+                          'by gas.single; "uniform" = gas.uniform_n_cm3 everywhere inside '
+                          'gas.R_max_kpc; "none" = no gas, no pp losses',
+                          "max_beta", "beta", "uniform", "none"),
+        "single": Choice('which beta profile gas.profile = "beta" uses', "outer", "inner"),
+        "inner_n0_cm3": Real("central density of the inner (simulation-fit) beta profile "
+                             "[cm^-3], [C, eq. 2]", lo=0, hi=1e4),
+        "inner_beta": Real("beta of the inner profile [C, eq. 2]", lo=0, hi=10, lo_open=True),
+        "outer_n0_cm3": Real("central density of the outer (observational best-fit) beta "
+                             "profile [cm^-3], [C, eq. 3]", lo=0, hi=1e4),
+        "outer_beta": Real("beta of the outer profile [C, eq. 3]", lo=0, hi=10, lo_open=True),
+        "rc_kpc": Real("core radius of both beta profiles [kpc], [C, eq. 1]",
+                       lo=0, hi=1e3, lo_open=True),
+        "R_max_kpc": Real("gas density is zero beyond this radius [kpc]", lo=0, hi=1e5, lo_open=True),
+        "uniform_n_cm3": Real('density of gas.profile = "uniform" [cm^-3]', lo=0, hi=1e4),
+    },
+    "hadronic": {
+        "sigma_inel": Choice('inelastic pp cross-section: "kafexhiu2014" = Kafexhiu et al. 2014, '
+                             'PRD 90, 123014, eq. 1; "constant" = hadronic.sigma_const_mb',
+                             "kafexhiu2014", "constant"),
+        "sigma_const_mb": Real('cross-section used when hadronic.sigma_inel = "constant" [mb]',
+                               lo=0, hi=1e3),
+        "yields": Choice('secondaries per pp collision: "aafrag" = AAfrag tables (QGSJET-II-04m, '
+                         'via aafragpy) from 4 GeV with Kafexhiu 2014 (photons) / Kamae 2006 '
+                         '(neutrinos) below; "kafexhiu2014" = Kafexhiu et al. 2014 (photons '
+                         'only, T_p <= 1 PeV); "kamae2006" = Kamae et al. 2006 (T_p < 512 TeV); '
+                         '"kelner2006" = Kelner, Aharonian & Bugayov 2006 (E_p = 0.1 TeV - '
+                         '1e5 TeV, secondaries above 0.1 TeV)',
+                         "aafrag", "kafexhiu2014", "kamae2006", "kelner2006"),
+        "nuclear_enhancement": Real("factor multiplying every pp emissivity for the nuclei not "
+                                    "modelled explicitly: helium and heavier in the cosmic rays "
+                                    "and the gas for the corona (1 = protons on hydrogen only); "
+                                    "for models with explicit helium projectiles (cocoons, disk "
+                                    'spectrum "injection") set it for the gas composition only',
+                                    lo=1, hi=10),
+    },
+    "neutrino": {
+        "sin2_theta12": Real("sin^2 theta_12 of the PMNS matrix (default NuFIT 5.2, normal "
+                             "ordering, with SK atmospheric data)", lo=0, hi=1),
+        "sin2_theta23": Real("sin^2 theta_23 of the PMNS matrix", lo=0, hi=1),
+        "sin2_theta13": Real("sin^2 theta_13 of the PMNS matrix", lo=0, hi=1),
+        "delta_cp_deg": Real("Dirac CP phase of the PMNS matrix [deg]", lo=0, hi=360),
+    },
+    "diffusion": {
+        "D0_cm2_s": Real("diffusion coefficient at 1 GeV [cm^2/s], D = D0 (E/1 GeV)^delta "
+                         "[C, eq. 4]", lo=0, hi=1e36, lo_open=True),
+        "delta": Real("energy index of D (1/3 = Kolmogorov)", lo=0, hi=1.5),
+        "radial_profile": Choice('radial dependence of D: "constant", or "power_law" = '
+                                 '(1 + r/diffusion.r_D_kpc)^diffusion.radial_index',
+                                 "constant", "power_law"),
+        "r_D_kpc": Real('scale radius of the "power_law" radial profile [kpc]',
+                        lo=0, hi=1e5, lo_open=True),
+        "radial_index": Real('index of the "power_law" radial profile', lo=-3, hi=3),
+    },
+    "source": {
+        "alpha": Real("injection spectral index, Q ~ (E/1 GeV)^-alpha exp(-E/E_cut) "
+                      "[C, eq. 5]", lo=0, hi=5, lo_open=True),
+        "E_cut_eV": Real("exponential cut-off energy of the injection (total energy) [eV] "
+                         "(the seed's E_max)", lo=1e9, hi=1e21, lo_open=True),
+        "r_Q_kpc": Real("radius of the uniform source sphere [kpc]", lo=0, hi=1e4, lo_open=True),
+        "history": Choice('injection history h(t): "seed" = [C, eq. 5] (valid to 12 Gyr); '
+                          '"constant" = 1', "seed", "constant"),
+    },
+    "grid": {
+        "E_min_eV": Real("lowest proton total energy of the grid [eV]", lo=M_P_EV, hi=1e21, lo_open=True),
+        "E_max_eV": Real('highest proton total energy [eV]; "auto" = 30 source.E_cut_eV',
+                         lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
+        "E_per_decade": Int("energy grid points per decade (log-spaced)", lo=1, hi=200),
+        "r_min_kpc": Real("radius of the innermost cell [0, r_min] [kpc]", lo=0, hi=100, lo_open=True),
+        "r_out_kpc": Real("outer boundary, j = 0 there [kpc]; far beyond 250 kpc so results "
+                          "do not depend on it", lo=1, hi=1e6),
+        "cells_per_decade": Int("radial cells per decade of the log-graded grid", lo=2, hi=1000),
+    },
+    "time": {
+        "t_end_gyr": Real("present day, time since the Galaxy's start [Gyr]", lo=0, hi=100, lo_open=True),
+        "dt_max_gyr": Real("largest time step [Gyr]; steps also land on history kinks and "
+                           "snapshots", lo=0, hi=1, lo_open=True),
+        "startup_steps": Int("backward-Euler sub-steps replacing the first Crank-Nicolson step "
+                             "(Rannacher start-up)", lo=0, hi=100),
+        "snapshots_gyr": Reals("extra output times [Gyr] (each in (0, t_end])", lo=0, lo_open=True),
+    },
+    "normalization": {
+        "mode": Choice('"observed_flux" = scale the source so (c/4pi) j at observer.r_sun_kpc '
+                       'touches the reference flux from below; "rate" = no rescaling, '
+                       'Q = normalization.Q0_cm3_s_eV (E/1 GeV)^-alpha exp(-E/E_cut) h(t) '
+                       'Theta(r_Q - r)', "observed_flux", "rate"),
+        "reference": Choice('observed flux for "observed_flux": "H3a_all" = Gaisser 2012 H3a '
+                            'all-particle, "H3a_protons" = its proton component (via crflux)',
+                            "H3a_all", "H3a_protons"),
+        "E_min_eV": Real('lowest grid energy where the model may touch the reference [eV]; '
+                         '"auto" = every grid energy (the default: the flux never exceeds the '
+                         'reference anywhere on the grid)', lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
+        "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
+                            lo=0, hi=1e300, lo_open=True),
+    },
+    "emission": {
+        "models": Choices("emission models tabulated by `corona transport` (written to "
+                          "/emission/<model>/<particle>): corona [C, eq. 6], disk [T, L], "
+                          "cocoons [K], extra1 and extra2 [L]",
+                          "corona", "disk", "cocoons", "extra1", "extra2"),
+        "particles": Choices('particles tabulated: "gamma"; "nu" = all flavours, neutrinos + '
+                             'antineutrinos; "nu_e", "nu_mu", "nu_tau" = one flavour at Earth '
+                             'after oscillations', "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
+        "E_min_eV": Real("lowest secondary (photon, neutrino) energy of the tables [eV]",
+                         lo=1e9, hi=1e21),
+        "E_max_eV": Real('highest secondary energy [eV]; "auto" = grid.E_max_eV, at most the '
+                         "highest primary energy of hadronic.yields", lo=1e9, hi=1e21, auto=True),
+        "E_per_decade": Int("secondary energies per decade (log-spaced)", lo=1, hi=200),
+    },
+    "galaxy": {
+        "n_H_cm3": Real("hydrogen density of the local reference emissivity that normalises "
+                        "the Galactic-plane models (H3a nucleons on this gas) [cm^-3]",
+                        lo=0, hi=1e4, lo_open=True),
+        "D_delta": Real("rigidity index of the Galactic diffusion coefficient, D ~ R^delta, "
+                        "turning injection into the Galactic spectrum Q/D ([L] Table I)",
+                        lo=0, hi=1.5),
+        "R_max_kpc": Real("Galactic-plane tables extend to this cylindrical radius [kpc]",
+                          lo=0.1, hi=1e3),
+        "z_max_kpc": Real("Galactic-plane tables extend to this height |z| [kpc]", lo=0, hi=1e3, lo_open=True),
+        "R_per_decade": Int("radial nodes per decade of the plane tables (log-spaced from "
+                            "0.01 kpc, plus R = 0)", lo=5, hi=1000),
+        "z_step_kpc": Real("height step of the plane tables [kpc]", lo=0, hi=1e3, lo_open=True),
+    },
+    "distributions": {
+        "uniform_R_kpc": Real('radius of the "uniform" disk [kpc] [T, eq. 8]', lo=0, hi=1e3, lo_open=True),
+        "uniform_z_kpc": Real('half-thickness of the "uniform" disk [kpc] [T, eq. 8]', lo=0, hi=1e3, lo_open=True),
+        "snr_tibet_zeta": Real('radial index zeta of "snr_tibet" [T, eq. 9] (Green 2015)', lo=0, hi=20),
+        "snr_tibet_eta": Real('radial exponent eta of "snr_tibet" [T, eq. 9]', lo=0, hi=100, lo_open=True),
+        "snr_tibet_z_kpc": Real('scale height z_g of "snr_tibet" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_tibet_R_ref_kpc": Real('reference radius R_sun of "snr_tibet" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_lhaaso_zeta": Real('radial index of "snr_lhaaso" [L, eq. 2]', lo=0, hi=20),
+        "snr_lhaaso_eta": Real('radial exponent of "snr_lhaaso" [L, eq. 2]', lo=0, hi=100, lo_open=True),
+        "snr_lhaaso_z_kpc": Real('scale height z_s of "snr_lhaaso" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "snr_lhaaso_R_ref_kpc": Real('reference radius r_sun of "snr_lhaaso" [kpc]', lo=0, hi=1e3, lo_open=True),
+        "pulsar_B": Real('radial index B of "pulsar" (Lorimer et al. 2006, MNRAS 372, 777, eq. 10)', lo=0, hi=20),
+        "pulsar_C": Real('radial exponent C of "pulsar" (Lorimer et al. 2006, eq. 10)', lo=0, hi=100, lo_open=True),
+        "pulsar_z_kpc": Real('exponential scale height of "pulsar" [kpc] (Lorimer et al. 2006)', lo=0, hi=1e3, lo_open=True),
+        "pulsar_R_ref_kpc": Real('reference radius R_sun of "pulsar" [kpc]', lo=0, hi=1e3, lo_open=True),
+    },
+    "disk": {
+        "distribution": Choice("CR x gas distribution of the Galactic-plane emission (see "
+                               "[distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "spectrum": Choice('"A" / "B" = all-flavour neutrino models of [T] App. B (eq. B7, B8), '
+                           'photons through [T] eq. 1; "injection" = pp secondaries of the [L] '
+                           'Galactic protons and helium Q(R)/D(R) (disk.injection)',
+                           "A", "B", "injection"),
+        "injection": Choice('[L] Table II column set used by spectrum = "injection": '
+                            '"DR-high" (IceTop) or "DR-low" (KASCADE)', "DR-high", "DR-low"),
+        "E_norm_eV": Real("photon energy where the model is normalised [eV]", lo=1e9, hi=1e21),
+        "norm": Real("photon emissivity at the distribution's reference point and "
+                     "disk.E_norm_eV, in units of the local reference emissivity (galaxy.n_H_cm3)",
+                     lo=0, hi=1e12),
+    },
+    "extra1": _extra_section("EXTRA1"),
+    "extra2": _extra_section("EXTRA2"),
+    "cocoons": {
+        "chi0_g_cm2": Real("source grammage chi_0 of chi_c(R) = chi_0 exp(-R/R0) [g cm^-2] [K, eq. 4]",
+                           lo=0, hi=1e3),
+        "R0_V": Real("rigidity scale R0 of the source grammage [V] (20 TV) [K, eq. 4]",
+                     lo=0, hi=1e21, lo_open=True),
+        "L_CR_erg_s": Real("total cosmic-ray power of the Galaxy, protons and helium with kinetic "
+                           "energy above 1 GeV [erg/s]", lo=0, hi=1e50),
+        "injection": Choice("[L] Table II column set of the injection spectra", "DR-high", "DR-low"),
+        "distribution": Choice("source (cocoon) distribution, normalised to unit volume "
+                               "(see [distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+    },
+    "fields": {
+        "cmb_T0_K": Real("present-day CMB temperature [K]; T(z) = T0 (1 + z) (Fixsen 2009)",
+                         lo=0, hi=100, lo_open=True),
+        "ebl_model": Choice('EBL photon-density model from ebltable (docs/physics.md, section 4); '
+                            '"dominguez" = Dominguez et al. 2011',
+                            "dominguez", "dominguez-upper", "dominguez-lower", "franceschini",
+                            "kneiske", "saldana-lopez", "gilmore", "gilmore-fixed", "finke",
+                            "finke2022", "cuba"),
+        "tabulated_file": Text('isotropic photon field of the field name "tabulated": a table in '
+                               'inputs/ (or an absolute path) of dn/d eps [cm^-3 eV^-1] vs eps '
+                               '[eV] and redshift (format in inputs/fields/README.md); "" = none'),
+    },
+    "dust": {
+        "cold_rho0_g_cm3": Real("central dust mass density of the cold component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "cold_r_kpc": Real("radial scale length of the cold dust [kpc]", lo=0, hi=100, lo_open=True),
+        "cold_z_kpc": Real("vertical scale height of the cold dust [kpc]", lo=0, hi=10, lo_open=True),
+        "cold_T_sun_K": Real("cold-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "warm_rho0_g_cm3": Real("central dust mass density of the warm component [g cm^-3] "
+                                "(Misiriotis et al. 2006, Table 2)", lo=0, hi=1e-15),
+        "warm_r_kpc": Real("radial scale length of the warm dust [kpc]", lo=0, hi=100, lo_open=True),
+        "warm_z_kpc": Real("vertical scale height of the warm dust [kpc]", lo=0, hi=10, lo_open=True),
+        "warm_T_sun_K": Real("warm-dust temperature at the Sun's radius [K]", lo=0, hi=500,
+                             lo_open=True),
+        "T_scale_kpc": Real("dust temperatures fall as exp(-(R - observer.r_sun_kpc) / T_scale) [kpc]",
+                            lo=0, hi=1e4, lo_open=True),
+        "kappa_file": Text("dust absorption cross-section per gram (Draine 2003 format) in inputs/"),
+    },
+    "opacity": {
+        "dust_mode": Choice('dust pair-production rate: "anisotropic" = full angular integral '
+                            '(docs/physics.md, section 4, eq. 1); "angle_averaged" = isotropic '
+                            'approximation of the local photon density (faster; README gives '
+                            'its error)', "anisotropic", "angle_averaged"),
+        "grid": Choice('resolution of the dust rate table: "fine" (default, < 1 % from the '
+                       'direct calculation) or "coarse" (CI-size, a few %)', "fine", "coarse"),
+        "cache_dir": Text('directory for the cached rate tables; "auto" = $CORONA_CACHE_DIR, '
+                          'else $XDG_CACHE_HOME/corona, else ~/.cache/corona'),
+        "path_segment_kpc": Real("Galactic path integrals: Gauss-Legendre segments at most "
+                                 "this long [kpc]", lo=0.001, hi=10),
+    },
+    "cosmology": {
+        "H0_km_s_Mpc": Real("Hubble constant [km/s/Mpc] (flat LambdaCDM via astropy; "
+                            "h = 0.7, Omega_m = 0.3 as ebltable's tau tables)", lo=1, hi=1000),
+        "Omega_m": Real("matter density today (flat: Omega_Lambda = 1 - Omega_m)", lo=0, hi=1,
+                        lo_open=True),
+    },
+    "sky": {
+        "models": Choices("emission models mapped by `corona sky` (see [emission])",
+                          "corona", "disk", "cocoons", "extra1", "extra2"),
+        "particles": Choices('particles mapped: "gamma" (attenuated by sky.fields) and '
+                             'neutrinos ("nu" all flavours, or one flavour; never attenuated)',
+                             "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
+        "nside": Int("HEALPix resolution of the maps (a power of 2)", lo=1, hi=2048),
+        "E_min_eV": Real('lowest map energy [eV]; "auto" = emission.E_min_eV', lo=1e9, hi=1e21,
+                         auto=True),
+        "E_max_eV": Real('highest map energy [eV] (within the emission tables); "auto" = 1e17 '
+                         "eV or the top of the emission tables if lower", lo=1e9, hi=1e21, auto=True),
+        "E_per_decade": Int("map energies per decade (log-spaced)", lo=1, hi=100),
+        "map_E_eV": Real("energy of the Mollweide map drawn with --plots [eV] (the nearest map "
+                         "energy is drawn)", lo=1e9, hi=1e21),
+        "attenuate": Flag("attenuate gamma rays by pair production on sky.fields"),
+        "fields": Choices("photon fields attenuating the gamma rays (docs/physics.md, section 4)",
+                          "cmb", "dust", "ebl", "tabulated"),
+        "regions": Choices("sky regions whose averages are written (Galactic l, b boxes of "
+                           "docs/physics.md, section 5; galactic_plane = all l, |b| < 5 deg)",
+                           "tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer",
+                           "galactic_plane", "all_sky"),
+        "custom_region": Reals("an extra region [l_min, l_max, b_min, b_max] in degrees "
+                               "(l wraps through 360 when l_min > l_max); [] = none"),
+        "mask_file": Text('exclusion mask for the region averages: a HEALPix FITS map '
+                          '(non-zero = excluded) or a table of discs l_deg b_deg radius_deg; '
+                          '"" = none'),
+    },
+    "galactic_plane": {
+        "fit": Flag("fit the four [T] cases (uniform / snr_tibet x spectrum A / B) to Tibet "
+                    "ASgamma in `corona sky`"),
+        "last_bin_fraction": Real("fraction of the last Tibet bin's value and errors used in the "
+                                  "fit ([T] eq. 12: 0.6, removing the Cygnus Cocoon events)",
+                                  lo=0, hi=1, lo_open=True),
+        "E_min_eV": Real("lowest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
+        "E_max_eV": Real("highest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
+        "E_per_decade": Int("energies per decade of the fitted model spectra", lo=1, hi=100),
+    },
+}
+
+
+def resolve_and_check(cfg: dict) -> None:
+    """Resolve "auto" values in place and check combinations of keys."""
+    grid, source, time = cfg["grid"], cfg["source"], cfg["time"]
+    if grid["E_max_eV"] == AUTO:
+        grid["E_max_eV"] = min(30.0 * source["E_cut_eV"], 1e21)
+    if grid["E_min_eV"] >= grid["E_max_eV"]:
+        raise ConfigError(
+            f"grid.E_min_eV = {grid['E_min_eV']:g} must be below grid.E_max_eV = "
+            f"{grid['E_max_eV']:g}")
+
+    r_min, r_out, r_Q = grid["r_min_kpc"], grid["r_out_kpc"], source["r_Q_kpc"]
+    if r_out <= 10 * r_min:
+        raise ConfigError(f"grid.r_out_kpc = {r_out:g} must exceed 10 grid.r_min_kpc = {10 * r_min:g}")
+    if not r_min < r_Q < r_out:
+        raise ConfigError(
+            f"source.r_Q_kpc = {r_Q:g} must lie between grid.r_min_kpc = {r_min:g} and "
+            f"grid.r_out_kpc = {r_out:g}")
+    r_sun = cfg["observer"]["r_sun_kpc"]
+    if not r_min < r_sun < r_out:
+        raise ConfigError(
+            f"observer.r_sun_kpc = {r_sun:g} must lie between grid.r_min_kpc = {r_min:g} and "
+            f"grid.r_out_kpc = {r_out:g}")
+    cpd = grid["cells_per_decade"]
+    width = 10 ** (1.0 / cpd) - 1.0
+    if width > MAX_RELATIVE_CELL_WIDTH:
+        need = math.ceil(1.0 / math.log10(1.0 + MAX_RELATIVE_CELL_WIDTH))
+        raise ConfigError(
+            f"grid.cells_per_decade = {cpd} is too coarse to resolve source.r_Q_kpc = {r_Q:g}: "
+            f"cells are {100 * width:.0f}% of r wide, at most {100 * MAX_RELATIVE_CELL_WIDTH:.0f}% "
+            f"allowed (cells_per_decade >= {need})")
+    inside = 1 + math.ceil(cpd * (math.log10(r_Q) - math.log10(r_min)) - 1e-9)   # no overflow
+    if inside < MIN_CELLS_INSIDE_RQ:
+        raise ConfigError(
+            f"source.r_Q_kpc = {r_Q:g} is resolved by only {inside} cells with grid.r_min_kpc = "
+            f"{r_min:g} and grid.cells_per_decade = {cpd}; at least {MIN_CELLS_INSIDE_RQ} needed "
+            "(lower grid.r_min_kpc or raise grid.cells_per_decade)")
+
+    E_norm = cfg["normalization"]["E_min_eV"]
+    if E_norm != AUTO and E_norm >= grid["E_max_eV"]:
+        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must be below grid.E_max_eV = "
+                          f"{grid['E_max_eV']:g}")
+
+    t_end = time["t_end_gyr"]
+    if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
+        raise ConfigError(
+            f"time.t_end_gyr = {t_end:g} is beyond the seed injection history, which ends at "
+            f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
+            'source.history = "constant"')
+    _check_emission(cfg)
+    _check_sky(cfg)
+    dust = cfg["dust"]
+    for comp in ("cold", "warm"):
+        ln_T_centre = math.log(dust[f"{comp}_T_sun_K"]) + r_sun / dust["T_scale_kpc"]
+        if ln_T_centre > math.log(MAX_DUST_T_K):
+            raise ConfigError(
+                f"dust.{comp}_T_sun_K = {dust[f'{comp}_T_sun_K']:g} with dust.T_scale_kpc = "
+                f"{dust['T_scale_kpc']:g} makes the {comp} dust "
+                f"{math.exp(min(ln_T_centre, 700.0)):.3g} K at the Galactic centre; the rate "
+                f"tables resolve dust up to {MAX_DUST_T_K:g} K (lower the temperature or raise "
+                "the scale)")
+
+    late = [t for t in time["snapshots_gyr"] if t > t_end]
+    if late:
+        raise ConfigError(
+            f"time.snapshots_gyr = {time['snapshots_gyr']} has times after time.t_end_gyr = "
+            f"{t_end:g}: each snapshot must be in (0, t_end]")
+
+
+def _require_yields_for(key: str, particles, yields: str) -> None:
+    """No neutrinos asked of a photons-only yield model."""
+    nus = [p for p in particles if p != "gamma"]
+    if nus and "nu_e" not in MODELS[yields].channels:
+        raise ConfigError(f'{key} = {list(particles)} asks for {nus} but hadronic.yields = '
+                          f'"{yields}" gives photons only: use {key} = ["gamma"] or other yields')
+
+
+def _check_sky(cfg: dict) -> None:
+    """Map and fit energies in order and inside the emission tables; a valid custom region."""
+    sky, gp, em = cfg["sky"], cfg["galactic_plane"], cfg["emission"]
+    top = em["E_max_eV"]
+    if top == AUTO:
+        top = min(cfg["grid"]["E_max_eV"], MODELS[cfg["hadronic"]["yields"]].secondary_max_eV)
+    if sky["E_min_eV"] == AUTO:
+        sky["E_min_eV"] = em["E_min_eV"]
+    if sky["E_max_eV"] == AUTO:
+        sky["E_max_eV"] = min(SKY_E_MAX_EV, top)
+    for section, values in (("sky", sky), ("galactic_plane", gp)):
+        lo, hi = values["E_min_eV"], values["E_max_eV"]
+        if lo >= hi:
+            raise ConfigError(f"{section}.E_min_eV = {lo:g} must be below {section}.E_max_eV = {hi:g}")
+    if "corona" in sky["models"]:
+        _require_yields_for("sky.particles", sky["particles"], cfg["hadronic"]["yields"])
+    if sky["E_min_eV"] < em["E_min_eV"] or sky["E_max_eV"] > top:
+        raise ConfigError(
+            f"sky.E_min_eV = {sky['E_min_eV']:g} .. sky.E_max_eV = {sky['E_max_eV']:g} must lie "
+            f"within the emission tables, emission.E_min_eV = {em['E_min_eV']:g} .. {top:g} eV")
+    nside = sky["nside"]
+    if nside & (nside - 1):
+        raise ConfigError(f"sky.nside = {nside} is not allowed: expected a power of 2 (1 ... 2048)")
+    region = sky["custom_region"]
+    if region and (len(region) != 4 or not -90.0 <= region[2] < region[3] <= 90.0):
+        raise ConfigError(f"sky.custom_region = {region} is not allowed: expected [] or [l_min, "
+                          "l_max, b_min, b_max] in degrees with -90 <= b_min < b_max <= 90")
+
+
+def _check_emission(cfg: dict) -> None:
+    """The emission energies and normalisation energies inside the range of hadronic.yields,
+    and no neutrinos requested from a photons-only yield model."""
+    name = cfg["hadronic"]["yields"]
+    spec = MODELS[name]
+    lo, hi = spec.secondary_min_eV, spec.secondary_max_eV
+    em = cfg["emission"]
+    _require_yields_for("emission.particles", em["particles"], name)
+    checks = [("emission.E_min_eV", em["E_min_eV"])]
+    if em["E_max_eV"] != AUTO:
+        checks.append(("emission.E_max_eV", em["E_max_eV"]))
+    checks += [(f"{s}.E_norm_eV", cfg[s]["E_norm_eV"]) for s in ("disk", "extra1", "extra2")]
+    for key, value in checks:
+        if not lo <= value <= hi:
+            raise ConfigError(f'{key} = {value:g} is outside the range of hadronic.yields = '
+                              f'"{name}": expected {lo:g} <= {key.split(".")[1]} <= {hi:g}')
+    if em["E_max_eV"] != AUTO and em["E_max_eV"] > cfg["grid"]["E_max_eV"]:
+        raise ConfigError(
+            f"emission.E_max_eV = {em['E_max_eV']:g} is above the proton grid, grid.E_max_eV = "
+            f"{cfg['grid']['E_max_eV']:g}: secondaries there would be missing their parents "
+            '(lower it, raise grid.E_max_eV, or use "auto")')
+    top = em["E_max_eV"] if em["E_max_eV"] != AUTO else min(cfg["grid"]["E_max_eV"], hi)
+    if em["E_min_eV"] >= top:
+        raise ConfigError(f"emission.E_min_eV = {em['E_min_eV']:g} must be below the highest "
+                          f"emission energy {top:g} (emission.E_max_eV = {em['E_max_eV']!r})")
