@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw maps, region spectra, corona spectra and the dipole (PNG)")
     p.add_argument("--fits", action="store_true",
                    help="also write the maps as HEALPix FITS (OUT_<model>_<particle>.fits)")
+    p.add_argument("--transport-file", metavar="H5", default=None,
+                   help="start from the emission tables saved by `corona transport` instead of "
+                        "solving the transport again")
     p.add_argument("--equatorial", action="store_true",
                    help="also write FITS maps in equatorial (ICRS) coordinates (implies --fits)")
     p.set_defaults(func=cmd_sky)

@@ -10,11 +10,12 @@ Public API:
            transport.emission.table_kernels)
     corona_emission(solution, particle) -> SphericalEmission of the corona
     build_emission(config, model, particle, solution=None), build_emissions(config, solution)
+    read_emission(hdf5_dataset) -> the SphericalEmission or AxisymmetricEmission saved there
         -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
 """
 from transport.core.config import Config, load_config
 from transport.emission.corona import YieldRangeWarning, corona_emission
-from transport.emission.tables import AxisymmetricEmission, SphericalEmission
+from transport.emission.tables import AxisymmetricEmission, SphericalEmission, read_emission
 from transport.emission.registry import (MODEL_NAMES, build_emission, build_emissions,
                                          emission_energy_grid)
 from transport.core.errors import ArgumentError, ConfigError, CoronaError, DataFileError
@@ -25,4 +26,4 @@ __all__ = ["ArgumentError", "AxisymmetricEmission", "Config", "ConfigError", "Co
            "DataFileError", "DiffusionRegimeWarning", "MODEL_NAMES", "PARTICLES",
            "SphericalEmission", "TransportSolution", "YieldRangeWarning", "build_emission",
            "build_emissions", "corona_emission", "emission_energy_grid", "load_config",
-           "pp_emissivity", "solve"]
+           "pp_emissivity", "read_emission", "solve"]

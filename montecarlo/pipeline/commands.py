@@ -7,14 +7,16 @@ import time
 import warnings
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from transport import build_emissions, load_config, solve
 from transport.core.config import describe_schema
-from transport.core.errors import ArgumentError
+from transport.core.errors import ArgumentError, DataFileError
 from transport.core.grid import log_grid
 from transport.core.output import atomic_hdf5, provenance
 from transport.emission.registry import build_emission
+from transport.emission.tables import read_emission
 from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spectra
 
 from montecarlo import plots
@@ -126,15 +128,35 @@ def cmd_survival(args) -> int:
 
 
 # --------------------------------------------------------------------------- sky
+def read_saved_emissions(path) -> dict:
+    """{model: {particle: emission}} from the /emission group of a `corona transport` file."""
+    try:
+        with h5py.File(path, "r") as fh:
+            group = fh["emission"]
+            return {model: {particle: read_emission(group[model][particle])
+                            for particle in group[model]} for model in group}
+    except (OSError, KeyError) as exc:
+        raise DataFileError(f"--transport-file {path}: not a `corona transport` output with an "
+                            f"/emission group ({exc})") from exc
+
+
 def cmd_sky(args) -> int:
     """The whole chain: CR transport, emissivities, sky maps and products, plane fits."""
     cfg = _load(args)
     t0 = time.perf_counter()
-    sol = solve(cfg, progress=not args.quiet)
-    emissions = build_emissions(cfg, sol)
+    if args.transport_file:
+        sol, emissions = None, read_saved_emissions(args.transport_file)
+    else:
+        sol = solve(cfg, progress=not args.quiet)
+        emissions = build_emissions(cfg, sol)
     for model in cfg.sky.models:
         for particle in cfg.sky.particles:
             if particle not in emissions.get(model, {}):
+                if sol is None and model == "corona":
+                    raise ArgumentError(f"--transport-file {args.transport_file} has no "
+                                        f"/emission/corona/{particle}, which sky.models and "
+                                        "sky.particles ask for: rerun `corona transport` with it "
+                                        "in emission.particles, or drop --transport-file")
                 emissions.setdefault(model, {})[particle] = build_emission(cfg, model, particle, sol)
     products = make_sky(cfg, emissions, progress=not args.quiet)
     fits = []
@@ -147,7 +169,8 @@ def cmd_sky(args) -> int:
                for m, per in emissions.items() if m in cfg.emission.models}
     with atomic_hdf5(args.output) as fh:
         fh.attrs.update(provenance(cfg))
-        sol.write_groups(fh, written)
+        if sol is not None:
+            sol.write_groups(fh, written)
         write_sky(fh, products)
         if fits:
             gp.write_fits(fh, fits, cfg.galactic_plane.last_bin_fraction)

@@ -136,13 +136,9 @@ class _Emission:
 
     @staticmethod
     def from_hdf5(dataset) -> "_Emission":
-        """The emission stored by :meth:`to_hdf5` (either geometry)."""
-        a = dataset.attrs
-        extra = {k: a[k] for k in a if k not in ("units", "geometry", "E_eV", "axes", "r_kpc",
-                                                  "R_kpc", "z_kpc")}
-        if a["geometry"] == "spherical":
-            return SphericalEmission(a["r_kpc"], a["E_eV"], dataset[()], attrs=extra)
-        return AxisymmetricEmission(a["R_kpc"], a["z_kpc"], a["E_eV"], dataset[()], attrs=extra)
+        """The emission stored by :meth:`to_hdf5`, of the geometry stored in the file
+        (kept for compatibility: :func:`read_emission` says what it does)."""
+        return read_emission(dataset)
 
 
 class SphericalEmission(_Emission):
@@ -260,3 +256,14 @@ def _gauss_nodes(edges):
     half, mid = 0.5 * (b - a), 0.5 * (b + a)
     return ((mid[:, None] + half[:, None] * _GAUSS_X).ravel(),
             (half[:, None] * _GAUSS_W).ravel())
+
+
+def read_emission(dataset) -> _Emission:
+    """The emission table stored by ``to_hdf5`` in an HDF5 dataset: a SphericalEmission or
+    an AxisymmetricEmission, as the dataset's ``geometry`` attribute says."""
+    a = dataset.attrs
+    extra = {k: a[k] for k in a if k not in ("units", "geometry", "E_eV", "axes", "r_kpc",
+                                              "R_kpc", "z_kpc")}
+    if a["geometry"] == "spherical":
+        return SphericalEmission(a["r_kpc"], a["E_eV"], dataset[()], attrs=extra)
+    return AxisymmetricEmission(a["R_kpc"], a["z_kpc"], a["E_eV"], dataset[()], attrs=extra)
