@@ -10,8 +10,8 @@ Public API:
            transport.emission.table_kernels)
     corona_emission(solution, particle) -> SphericalEmission of the corona
     build_emission(config, model, particle, solution=None), build_emissions(config, solution)
-    read_emission(hdf5_dataset) -> the SphericalEmission or AxisymmetricEmission saved there
         -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
+    read_emission(hdf5_dataset) -> the SphericalEmission or AxisymmetricEmission saved there
 """
 from transport.core.config import Config, load_config
 from transport.emission.corona import YieldRangeWarning, corona_emission
