@@ -12,6 +12,8 @@ Each also takes config= (None = the bundled default, a Config, a TOML path or a 
 Sky (line-of-sight integrals and maps, docs/physics.md, section 5):
     intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"))  -> I [cm^-2 s^-1 sr^-1 eV^-1]
     dipole(healpix_map, nest=False)                                    -> (amplitude, l_deg, b_deg)
+
+Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
 """
 from montecarlo.lineofsight.integrator import intensity
 from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,

@@ -21,7 +21,7 @@ def test_beta_profile_limits():
 
 
 def test_max_beta_profile_crosses_near_72_kpc():
-    # PHYSICS.md section 1: with the seed's numbers the two profiles cross at ~72 kpc.
+    # docs/physics.md, section 1: with the seed's numbers the two profiles cross at ~72 kpc.
     r_x = profile_crossing_kpc(0.738, 0.843, 0.00153, 0.195, 3.0)
     assert r_x == pytest.approx(72.0, abs=1.0)
     gas = transport.load_config().gas
@@ -77,7 +77,7 @@ def test_sigma_inel_against_aafragpy_and_quoted_values():
     T = np.geomspace(0.3, 1e8, 40)
     ours = sigma_inel_kafexhiu2014_mb(T * 1e9 + M_P_EV)
     assert np.allclose(ours, aafrag.s_total_inelastic(T), rtol=1e-6)
-    # PHYSICS.md: ~48 mb at 100 TeV and ~68 mb at 10 PeV (quoted to 2 digits, so 1 mb)
+    # docs/physics.md, section 3: ~48 mb at 100 TeV and ~68 mb at 10 PeV (quoted to 2 digits, so 1 mb)
     assert sigma_inel_kafexhiu2014_mb(1e14) == pytest.approx(48.0, abs=1.0)
     assert sigma_inel_kafexhiu2014_mb(1e16) == pytest.approx(68.0, abs=1.0)
     # below threshold (T < 0.2797 GeV, i.e. E < 1.218 GeV total) there is no pion production
@@ -116,7 +116,7 @@ def test_h3a_reference_matches_the_paper_table():
     per_ev_cm2 = 1e-13
     assert np.allclose(reference_flux(E * 1e9, "H3a_protons"), _h3a_by_hand(E, [0]) * per_ev_cm2, rtol=1e-10)
     assert np.allclose(reference_flux(E * 1e9, "H3a_all"), _h3a_by_hand(E, range(5)) * per_ev_cm2, rtol=1e-10)
-    # PHYSICS.md sanity numbers (crflux): E^2.7 x flux in GeV^1.7 m^-2 s^-1 sr^-1
+    # docs/physics.md, section 2, sanity numbers (crflux): E^2.7 x flux in GeV^1.7 m^-2 s^-1 sr^-1
     e27 = lambda E_gev, ref: E_gev ** 2.7 * reference_flux(E_gev * 1e9, ref) / per_ev_cm2
     assert e27(1e3, "H3a_protons") == pytest.approx(1.05e4, rel=0.01)
     assert e27(1e3, "H3a_all") == pytest.approx(2.8e4, rel=0.01)

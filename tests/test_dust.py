@@ -45,7 +45,7 @@ def test_misiriotis_parameters_and_temperature_profile(model):
 
 
 def test_calibration_targets(model, coarse_opacity):
-    """The documented calibration (README "Dust model"): the local dust colour
+    """The documented calibration (docs/opacity.md, "Dust model"): the local dust colour
     I_nu(60)/I_nu(100) = 0.21 (IRAS cirrus, Boulanger & Perault 1988) fixes T_warm; the
     maximum dust absorption along l = b = 0 for a distant source (d = 30 kpc) is the 0.45
     of Vernetto & Lipari 2016 at E ~ 150 TeV, which fixes the temperature scale. Tolerances:

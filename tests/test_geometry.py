@@ -25,7 +25,7 @@ def test_dust_rate_table_symmetries_and_direction(coarse_opacity):
     """The anisotropic dust rate obeys the field's symmetries (mirror y -> -y, z -> -z with the
     direction mirrored, rotation about the z-axis: 1e-6, float32 table) and, at the Sun, a
     gamma ray moving towards the Galactic centre meets the centre's infrared head-on, so it is
-    absorbed more than one moving away (PHYSICS.md section 4 convention)."""
+    absorbed more than one moving away (docs/physics.md, section 4 convention)."""
     E = [3e14]
     dust = coarse_opacity.dust
     x = np.array([[-6.0, 2.0, 0.05]])

@@ -26,7 +26,7 @@ def test_constant_history_profile_falls_between_1_over_r_and_1_over_r2(D0, solve
 
 @pytest.mark.parametrize("D0", [1.2e29, 4e30])
 def test_declining_seed_history_pushes_A_slightly_below_1(D0, solve_quiet):
-    """PHYSICS.md: the seed's declining history (h falls from 3 to 1 over the last 4 Gyr)
+    """docs/physics.md, section 2: the seed's declining history (h falls from 3 to 1 over the last 4 Gyr)
     depletes the inner corona, so A dips below 1 at PeV-ish energies (measured 0.91-0.97)."""
     sol = solve_quiet({"diffusion.D0_cm2_s": D0})
     A = radial_index(sol, 1e14)
@@ -61,7 +61,7 @@ def test_flux_at_sun_touches_the_reference_from_below(reference, overrides, solv
 
 
 def test_baseline_touch_energies(baseline, solve_quiet):
-    """Where each reference is touched (documented in the README): the baseline's E^-2.73 at the
+    """Where each reference is touched (documented in docs/transport.md): the baseline's E^-2.73 at the
     Sun is softer than the all-particle E^-2.6, so it touches H3a_all at the lowest grid energy;
     the proton-only H3a falls steeply above its 4 PV knee, so there it touches near E_cut."""
     assert baseline.normalization.E_touch_eV == baseline.E_eV[0]

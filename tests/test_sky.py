@@ -1,4 +1,4 @@
-"""HEALPix maps, regions, masks and the dipole (PHYSICS.md section 5)."""
+"""HEALPix maps, regions, masks and the dipole (docs/physics.md, section 5)."""
 import healpy as hp
 import numpy as np
 import pytest

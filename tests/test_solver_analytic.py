@@ -1,4 +1,4 @@
-"""The transport solver against closed-form solutions (PHYSICS.md section 2, analytic anchors)."""
+"""The transport solver against closed-form solutions (docs/physics.md, section 2, analytic solutions)."""
 import numpy as np
 import pytest
 

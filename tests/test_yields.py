@@ -222,7 +222,7 @@ def test_junction_at_4_gev_is_smooth(monkeypatch):
 
 
 def test_junction_step_per_collision():
-    # The numbers quoted in the README: per-collision multiplicities on both sides of 4 GeV.
+    # The numbers quoted in docs/emission.md: per-collision multiplicities on both sides of 4 GeV.
     E = np.geomspace(1e7, 4e9, 2000)
     for channel, low, high in (("gamma", 1.00, 0.89), ("nu_e", 1.00, 0.86), ("nu_mu", 2.00, 1.74)):
         below = np.trapezoid(yields.PROVIDERS["aafrag_low"](channel, [4e9], E)[0], E)

@@ -12,6 +12,8 @@ Public API:
     build_emission(config, model, particle, solution=None), build_emissions(config, solution)
         -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
     read_emission(hdf5_dataset) -> the SphericalEmission or AxisymmetricEmission saved there
+
+Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
 """
 from transport.core.config import Config, load_config
 from transport.emission.corona import YieldRangeWarning, corona_emission

@@ -9,13 +9,13 @@ emissivity eta_lambda = rho kappa_lambda B_lambda(T) [eq. A3-A4] with Draine's (
 absorption cross-section per dust mass kappa (inputs/dust/), intensity by integrating eta along
 the line of sight [eq. A2] and photon density dn/(d eps dOmega) = I_eps / (c eps) [eq. A6].
 
-Parameters (defaults in inputs/default.toml, section [dust]; README "Dust model"):
+Parameters (defaults in inputs/default.toml, section [dust]; docs/opacity.md, "Dust model"):
 - rho_j0, r_j, z_j: Misiriotis et al. 2006 (A&A 459, 113), Table 2, the model Vernetto &
   Lipari build on: cold 1.51e-25 g cm^-3, 5.0 kpc, 0.1 kpc; warm 1.22e-27 g cm^-3, 3.3 kpc,
   0.09 kpc.
 - Temperatures: Vernetto & Lipari's eqs. 16-17 could not be obtained; the profile keeps the
-  form "falling exponentially with R" and its three numbers are fixed as documented in the
-  README ("Dust model: parameters and calibration"): the cold dust at the Sun T = 17.5 K
+  form "falling exponentially with R" and its three numbers are fixed as documented in
+  docs/opacity.md ("Dust model: parameters and calibration"): the cold dust at the Sun T = 17.5 K
   (COBE-FIRAS local dust, Boulanger et al. 1996, A&A 312, 256, emissivity index 2 like
   Draine's kappa); the warm dust at the Sun T = 35 K, calibrated on the local colour
   I_nu(60 um) / I_nu(100 um) = 0.21 (IRAS cirrus, Boulanger & Perault 1988), see

@@ -257,7 +257,7 @@ def _require_key(section: str, key: str | None, schema: dict) -> None:
 
 
 def describe_schema() -> str:
-    """Markdown table of every key: name, default, allowed values and meaning (README reference)."""
+    """Markdown table of every key: name, default, allowed values and meaning (docs/configuration.md)."""
     schema, _ = _schema()
     defaults = read_toml(default_config_path())
     lines = []

@@ -243,8 +243,8 @@ SCHEMA = {
     "opacity": {
         "dust_mode": Choice('dust pair-production rate: "anisotropic" = full angular integral '
                             '(docs/physics.md, section 4, eq. 1); "angle_averaged" = isotropic '
-                            'approximation of the local photon density (faster; README gives '
-                            'its error)', "anisotropic", "angle_averaged"),
+                            'approximation of the local photon density (faster; docs/opacity.md '
+                            'gives its error)', "anisotropic", "angle_averaged"),
         "grid": Choice('resolution of the dust rate table: "fine" (default, < 1 % from the '
                        'direct calculation) or "coarse" (CI-size, a few %)', "fine", "coarse"),
         "cache_dir": Text('directory for the cached rate tables; "auto" = $CORONA_CACHE_DIR, '

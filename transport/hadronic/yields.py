@@ -16,7 +16,7 @@ Models ("hadronic.yields"):
   Comput. Phys. Commun. 245, 106846; Koldobskiy et al. 2021, PRD 104, 123027) read with
   the ``aafragpy`` package, for primaries from 4 GeV (the first table row) to 4e20 eV. Below
   4 GeV: Kafexhiu et al. 2014 for photons and Kamae et al. 2006 for neutrinos (Kafexhiu 2014
-  has no neutrinos), switched at exactly 4 GeV (see README "Emission").
+  has no neutrinos), switched at exactly 4 GeV (see docs/emission.md, "pp secondaries").
 - "kafexhiu2014": Kafexhiu, Aharonian, Taylor & Vila 2014, PRD 90, 123014, eq. 8-12 with the
   Geant4 parameters (aafragpy's implementation); photons only; T_p <= 1 PeV.
 - "kamae2006": Kamae et al. 2006, ApJ 647, 692, with diffraction and both resonances
