@@ -12,7 +12,9 @@ import numpy as np
 from transport import build_emissions, load_config, solve
 from transport.core.config import describe_schema
 from transport.core.errors import ArgumentError
-from transport.core.grid import log_grid
+from transport.core.estimates import energies_bytes
+from transport.core.grid import log_grid, log_grid_size
+from transport.core.safety import refuse_if_too_big
 from transport.core.output import atomic_hdf5, provenance
 from transport.emission.registry import build_emission
 from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spectra
@@ -20,6 +22,7 @@ from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spe
 from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import check_fields, opacity_for
+from montecarlo.pipeline.preflight import preflight
 from montecarlo.plots import FIG5_SOURCES, plot_survival
 from montecarlo.sky.maps import make_sky, write_fits_maps, write_sky
 
@@ -36,6 +39,7 @@ def _say(args, text):
 # --------------------------------------------------------------------------- transport
 def cmd_transport(args) -> int:
     cfg = _load(args)
+    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, fields=())
     t0 = time.perf_counter()
     sol = solve(cfg, progress=not args.quiet)
     wall = time.perf_counter() - t0
@@ -74,9 +78,10 @@ SEED_D0_CM2_S = (1.2e29, 4e30)
 
 def cmd_figures(args) -> int:
     """Seed 004 Fig. 2 (two D0 at one fixed source normalisation) and Fig. 3."""
+    cfg = _load(args)
+    preflight(cfg, outdirs=[(args.outdir, "--outdir")], stages=("transport",), fields=())
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    cfg = _load(args)
     base = solve(cfg, progress=not args.quiet)
     plot_spectra(base, outdir / "fig3_cr_spectra.png")
     fixed = {"normalization.mode": "rate", "normalization.Q0_cm3_s_eV": base.Q0_cm3_s_eV}
@@ -102,6 +107,12 @@ def cmd_survival(args) -> int:
                             f"{args.E_max_eV:g}")
     if args.per_decade < 1:
         raise ArgumentError(f"--per-decade = {args.per_decade} is not allowed: expected >= 1")
+    n_energies = log_grid_size(args.E_min_eV, args.E_max_eV, args.per_decade)
+    refuse_if_too_big(energies_bytes(n_energies, arrays=8 * (1 + len(fields))),
+                      ("--per-decade", "--E-min-eV", "--E-max-eV"),
+                      what=f"`corona survival` with {n_energies:.3g} energies")
+    preflight(cfg, outputs=[(args.plot, "--plot")] if args.plot else (), overwrite=True,
+              stages=(), fields=fields, opacity=True)
     E = log_grid(args.E_min_eV, args.E_max_eV, args.per_decade)
     opacity = opacity_for(cfg, progress=not args.quiet)
     P = opacity.survival_probability(E, args.l, args.b, args.distance_kpc, fields)
@@ -129,6 +140,7 @@ def cmd_survival(args) -> int:
 def cmd_sky(args) -> int:
     """The whole chain: CR transport, emissivities, sky maps and products, plane fits."""
     cfg = _load(args)
+    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, opacity=True)
     t0 = time.perf_counter()
     sol = solve(cfg, progress=not args.quiet)
     emissions = build_emissions(cfg, sol)

@@ -21,6 +21,7 @@ from transport.cosmicrays import solver_kernels as _kernels
 from transport.core.config import Config, load_config
 from transport.core.constants import C_CM_S, GYR_S, KPC_CM
 from transport.core.errors import ConfigError
+from transport.core.estimates import check_memory
 from transport.cosmicrays.diffusion import diffusion_coefficient, radial_factor
 from transport.cosmicrays.gas import shell_average_density
 from transport.core.grid import (RadialGrid, Segment, log_grid, loglog_interp, radial_grid,
@@ -283,6 +284,7 @@ def solve(config=None, progress: bool = False) -> TransportSolution:
     equation is linear in Q) so that the flux at observer.r_sun_kpc touches the reference.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
+    check_memory(cfg, ("transport",))
     rate_mode = cfg.normalization.mode == "rate"
     Q0 = cfg.normalization.Q0_cm3_s_eV if rate_mode else 1.0
     problem = build_problem(cfg, Q0=Q0)
