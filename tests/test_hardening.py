@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import transport
 from transport.core import safety
 from transport.core.errors import ArgumentError, ConfigError, CoronaError, DataFileError
-from transport.core.estimates import check_memory, transport_bytes
+from transport.core.estimates import check_memory, transport_bytes, warn_if_slow
 from transport.core.output import atomic_hdf5
 from transport.cosmicrays import solver
 
@@ -142,6 +142,15 @@ def test_memory_estimate_is_the_size_of_the_arrays(monkeypatch):
     assert ratio == pytest.approx(cells[1] / cells[0], rel=0.05, abs=0)
     huge = transport.load_config({"time.dt_max_gyr": 1e-9})
     assert transport_bytes(huge) == pytest.approx(2 * 8 * 10 / 1e-9 / 100, rel=0.05, abs=0)
+
+
+def test_slow_runs_are_announced():
+    """A run the time estimate puts beyond an hour says so (and which keys drive it)."""
+    with pytest.warns(RuntimeWarning, match=r"~\d+(\.\d+)? h .*time.dt_max_gyr = 1e-06"):
+        warn_if_slow(transport.load_config({"time.dt_max_gyr": 1e-6}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert warn_if_slow(transport.load_config()) < 60.0
 
 
 def test_survival_per_decade_refused(capsys, monkeypatch, no_compute):

@@ -5,7 +5,7 @@ in seconds instead of a traceback after minutes. New commands call :func:`prefli
 from __future__ import annotations
 
 from transport.core.errors import CoronaError
-from transport.core.estimates import check_memory
+from transport.core.estimates import check_memory, warn_if_slow
 from transport.core.safety import check_output_dir, check_output_path
 
 from montecarlo.fields import tabulated
@@ -52,3 +52,5 @@ def preflight(cfg, outputs=(), outdirs=(), overwrite=False, stages=("transport",
     if opacity:
         check_cache_dir(cfg)
     check_memory(cfg, stages)
+    if "transport" in stages:
+        warn_if_slow(cfg)

@@ -9,6 +9,7 @@ MemoryError after minutes into one line before the start.
 from __future__ import annotations
 
 import math
+import warnings
 
 from transport.core.grid import log_grid_size
 from transport.core.safety import refuse_if_too_big
@@ -64,6 +65,27 @@ def emission_bytes(cfg) -> float:
     corona = ("corona" in e.models) * n_particles * n_sec * n_r
     plane = plane_models * n_particles * n_sec * n_R * n_z
     return F8 * (2 * corona + 2 * plane + n_sec * _n_energies(cfg) * n_r / 10.0)
+
+
+#: Solver cost per cell and time step [s] (tridiagonal solve and source update, one core;
+#: the default model, 203 steps x 96 energies x 242 radii, solves in ~1-2 s with loading).
+SECONDS_PER_CELL_STEP = 2e-7
+
+
+def transport_seconds(cfg) -> float:
+    """Rough single-core wall time of the solver (transport.cosmicrays.solver.evolve)."""
+    return SECONDS_PER_CELL_STEP * _n_energies(cfg) * _n_radii(cfg) * _n_steps(cfg)
+
+
+def warn_if_slow(cfg, limit_s: float = 3600.0) -> float:
+    """Warn (RuntimeWarning naming the keys) when the solver would run longer than limit_s;
+    returns the estimate [s]."""
+    seconds = transport_seconds(cfg)
+    if seconds > limit_s:
+        named = ", ".join(f"{k} = {_value(cfg, k)}" for k in TRANSPORT_KEYS[:4])
+        warnings.warn(f"the transport stage will take ~{seconds / 3600:.3g} h on one core "
+                      f"({named})", RuntimeWarning, stacklevel=2)
+    return seconds
 
 
 def energies_bytes(n_energies: float, arrays: int = 8) -> float:

@@ -18,6 +18,7 @@ import errno
 import os
 import re
 import signal
+import stat
 import tempfile
 from pathlib import Path
 
@@ -136,6 +137,11 @@ def _open_error(path, what: str, exc: OSError, error=DataFileError) -> CoronaErr
 def read_bytes(path, what: str = "file", error=DataFileError) -> bytes:
     """The bytes of ``path``; missing, unreadable, directory or symlink loop -> ``error``."""
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{what} '{path}' is a directory, expected a file")
+        if not stat.S_ISREG(mode):            # a FIFO or device would block or never end
+            raise error(f"{what} '{path}' is not a regular file (a pipe, socket or device)")
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
