@@ -140,7 +140,8 @@ def cmd_survival(args) -> int:
 def cmd_sky(args) -> int:
     """The whole chain: CR transport, emissivities, sky maps and products, plane fits."""
     cfg = _load(args)
-    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, opacity=True)
+    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, opacity=True,
+              stages=("transport", "emission", "sky"))
     t0 = time.perf_counter()
     sol = solve(cfg, progress=not args.quiet)
     emissions = build_emissions(cfg, sol)

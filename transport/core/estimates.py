@@ -8,6 +8,7 @@ MemoryError after minutes into one line before the start.
 """
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -19,6 +20,7 @@ F8 = 8
 #: Keys whose values set each stage's size (named in the refusal).
 TRANSPORT_KEYS = ("grid.E_per_decade", "grid.cells_per_decade", "grid.r_min_kpc",
                   "time.dt_max_gyr", "time.snapshots_gyr")
+SKY_KEYS = ("sky.nside", "sky.E_per_decade", "sky.models", "sky.particles")
 EMISSION_KEYS = ("emission.E_per_decade", "grid.cells_per_decade", "galaxy.z_step_kpc",
                  "galaxy.R_per_decade", "emission.particles")
 
@@ -67,6 +69,16 @@ def emission_bytes(cfg) -> float:
     return F8 * (2 * corona + 2 * plane + n_sec * _n_energies(cfg) * n_r / 10.0)
 
 
+def sky_bytes(cfg) -> float:
+    """The sky maps (montecarlo.sky.maps.make_component): per model and particle, a map of
+    12 nside^2 pixels at every map energy, twice (the maps and the line-of-sight work)."""
+    s = cfg.sky
+    lo = s.E_min_eV if s.E_min_eV != "auto" else cfg.emission.E_min_eV
+    hi = s.E_max_eV if s.E_max_eV != "auto" else 1e17
+    n_E = log_grid_size(lo, max(hi, lo * 1.001), s.E_per_decade)
+    return F8 * 2 * len(s.models) * len(s.particles) * 12 * s.nside ** 2 * n_E
+
+
 #: Solver cost per cell and time step [s] (tridiagonal solve and source update, one core;
 #: the default model, 203 steps x 96 energies x 242 radii, solves in ~1-2 s with loading).
 SECONDS_PER_CELL_STEP = 2e-7
@@ -98,7 +110,7 @@ def check_memory(cfg, stages=("transport", "emission")) -> dict:
     """Refuse (ConfigError naming the keys and the estimate against the available memory) a
     config whose stages would not fit; returns the estimates {stage: bytes}."""
     funcs = {"transport": (transport_bytes, TRANSPORT_KEYS),
-             "emission": (emission_bytes, EMISSION_KEYS)}
+             "emission": (emission_bytes, EMISSION_KEYS), "sky": (sky_bytes, SKY_KEYS)}
     estimates = {}
     for stage in stages:
         func, keys = funcs[stage]
@@ -111,4 +123,4 @@ def check_memory(cfg, stages=("transport", "emission")) -> dict:
 def _value(cfg, dotted: str):
     section, key = dotted.split(".")
     value = cfg[section][key]
-    return f"{value:g}" if isinstance(value, float) else value
+    return f"{value:g}" if isinstance(value, float) else json.dumps(value)
