@@ -102,6 +102,9 @@ def cmd_survival(args) -> int:
     """P_surv(E) from a source at (l, b, d) to the Sun (seed 000 eq. 3-4, Fig. 5)."""
     cfg = _load(args)
     fields = check_fields(args.fields, argument="--fields")
+    for name, value in (("--E-min-eV", args.E_min_eV), ("--E-max-eV", args.E_max_eV)):
+        if not (np.isfinite(value) and value > 0):
+            raise ArgumentError(f"{name} = {value:g} is not allowed: expected a finite energy > 0")
     if not args.E_min_eV < args.E_max_eV:
         raise ArgumentError(f"--E-min-eV = {args.E_min_eV:g} must be below --E-max-eV = "
                             f"{args.E_max_eV:g}")
