@@ -39,3 +39,12 @@ def test_gsf_protons_agree_with_h3a_protons_within_their_spread():
 def test_unknown_reference_is_a_config_error():
     with pytest.raises(ConfigError, match="normalization.reference"):
         reference_flux(1e12, "GSF")
+
+
+def test_normalisation_threshold_applies_only_when_normalising():
+    """A grid ending below 10 GeV cannot be normalised above 10 GeV (clear error naming the
+    key), but is fine in mode "rate", where no normalisation happens."""
+    low = {"grid.E_max_eV": 5e9, "emission.models": ["disk"], "emission.E_max_eV": 5e9}
+    with pytest.raises(ConfigError, match="normalization.E_min_eV = 1e\\+10 must not exceed"):
+        transport.load_config(low)
+    assert transport.load_config({**low, "normalization.mode": "rate"}).grid.E_max_eV == 5e9

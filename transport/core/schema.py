@@ -341,9 +341,11 @@ def resolve_and_check(cfg: dict) -> None:
             "(lower grid.r_min_kpc or raise grid.cells_per_decade)")
 
     E_norm = cfg["normalization"]["E_min_eV"]
-    if E_norm != AUTO and E_norm >= grid["E_max_eV"]:
-        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must be below grid.E_max_eV = "
-                          f"{grid['E_max_eV']:g}")
+    if (cfg["normalization"]["mode"] == "observed_flux" and E_norm != AUTO
+            and E_norm > grid["E_max_eV"]):
+        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must not exceed grid.E_max_eV = "
+                          f"{grid['E_max_eV']:g} (in normalization.mode = \"observed_flux\" the "
+                          "model touches the reference at a grid energy >= E_min_eV)")
 
     t_end = time["t_end_gyr"]
     if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
