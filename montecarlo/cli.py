@@ -11,7 +11,9 @@
     corona config keys                                every key, default, range, meaning
 
 Every subcommand takes ``--set section.key=value`` (repeatable). Input errors print one
-line and exit with status 2; nothing prints a traceback for a bad config.
+line and exit with status 2; nothing prints a traceback for a bad config. Outputs are checked
+before computing; an existing output is replaced only with ``--overwrite``. SIGTERM acts like
+Ctrl-C (exit 143, no partial files). ``corona --version`` prints the code version.
 """
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ import sys
 import warnings
 
 from transport.core.errors import CoronaError
+from transport.core.output import code_version
+from transport.core.safety import Terminated, sigterm_as_interrupt
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
+from montecarlo.parallel import RunInterrupted
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -35,16 +40,24 @@ def _common(parser: argparse.ArgumentParser, config=True):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summaries")
 
 
+def _overwrite(parser: argparse.ArgumentParser):
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the output file if it exists (otherwise an error)")
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corona",
         description="Gamma rays and neutrinos from cosmic rays in the Milky Way corona.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {code_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("transport", help="solve CR transport in the corona, write HDF5")
     _common(p)
-    p.add_argument("-o", "--output", default="runs/transport.h5", help="output HDF5 file")
+    p.add_argument("-o", "--output", default="runs/transport.h5",
+                   help="output HDF5 file (default: %(default)s)")
+    _overwrite(p)
     p.add_argument("--plots", action="store_true",
                    help="also draw OUT_spectra.png, OUT_profile.png and OUT_emission.png")
     p.set_defaults(func=cmd_transport)
@@ -52,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="reproduce the seed papers' figures as PNG")
     p.add_argument("which", choices=["transport"], help="transport: seed 004 Fig. 2 and 3")
     _common(p)
-    p.add_argument("--outdir", default="runs/figures", help="directory for the PNG files")
+    p.add_argument("--outdir", default="runs/figures",
+                   help="directory for the PNG files (default: %(default)s)")
     p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("survival", help="pair-production survival probability P_surv(E) "
@@ -74,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sky", help="maps, region spectra, dipole and Galactic-plane fits")
     _common(p)
-    p.add_argument("-o", "--output", default="runs/sky.h5", help="output HDF5 file")
+    p.add_argument("-o", "--output", default="runs/sky.h5",
+                   help="output HDF5 file (default: %(default)s)")
+    _overwrite(p)
     p.add_argument("--plots", action="store_true",
                    help="also draw maps, region spectra, corona spectra and the dipole (PNG)")
     p.add_argument("--fits", action="store_true",
@@ -98,18 +114,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None) -> int:
+    """Run one command. Exit status: 0 done, 2 bad input (one line), 130 interrupted (SIGINT,
+    or an MPI run stopped at a checkpoint), 143 terminated (SIGTERM); temporary files of an
+    interrupted write are removed (docs/robustness.md)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), sigterm_as_interrupt():
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:
             return args.func(args)
+        except RunInterrupted as exc:
+            print(f"corona {args.command}: {exc}", file=sys.stderr)
+            return 130
         except CoronaError as exc:
             print(f"corona {args.command}: error: {exc}", file=sys.stderr)
             return 2
+        except Terminated as exc:
+            print(f"corona {args.command}: terminated by signal {exc.signum} (temporary "
+                  "files removed)", file=sys.stderr)
+            return 128 + exc.signum
         except KeyboardInterrupt:
-            print("corona: interrupted", file=sys.stderr)
+            print(f"corona {args.command}: interrupted (temporary files removed)",
+                  file=sys.stderr)
             return 130
 
 

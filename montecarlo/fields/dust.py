@@ -36,6 +36,7 @@ import numpy as np
 from transport.core.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K, KPC_CM
 from transport.core.data import input_path
 from transport.core.errors import DataFileError
+from transport.core.safety import read_text
 
 from montecarlo.fields.dust_kernels import direct_intensity
 
@@ -51,7 +52,7 @@ def load_kappa(relative: str = KAPPA_FILE):
     K_abs, <cos^2>, comment); duplicates (absorption-edge rows) are dropped.
     """
     path = input_path(relative)
-    lines = path.read_text().splitlines()
+    lines = read_text(path, "dust.kappa_file").splitlines()
     try:
         start = next(i for i, line in enumerate(lines) if line.startswith("-----------")) + 1
     except StopIteration:
@@ -61,6 +62,9 @@ def load_kappa(relative: str = KAPPA_FILE):
         table = np.array([[float(r[0]), float(r[4])] for r in rows])
     except (ValueError, IndexError) as exc:
         raise DataFileError(f"data file '{relative}' is not Draine's kext table: {exc}") from None
+    if table.shape[0] < 2 or not np.all(np.isfinite(table)) or np.any(table <= 0):
+        raise DataFileError(f"data file '{relative}': expected at least two rows of positive, "
+                            "finite wavelengths and K_abs")
     lam, idx = np.unique(table[:, 0], return_index=True)
     return lam, table[idx, 1]
 

@@ -18,6 +18,7 @@ import numpy as np
 from transport.core.data import input_path
 from transport.core.errors import ArgumentError, DataFileError
 from transport.core.grid import log_grid
+from transport.core.safety import read_numeric_table
 from transport import load_config
 from transport.core.data import inputs_dir
 from transport.core.output import code_version
@@ -75,10 +76,7 @@ def resolve(name: str) -> Path:
 def load(name: str) -> TabulatedField:
     """Read and check a tabulated field (format in the module docstring)."""
     path = resolve(name)
-    try:
-        data = np.loadtxt(path, comments="#", ndmin=2)
-    except ValueError as exc:
-        raise DataFileError(f"tabulated field '{path}' is not a numeric table: {exc}") from None
+    data = read_numeric_table(path, "fields.tabulated_file")
     if data.shape[0] < 3 or data.shape[1] < 2:
         raise DataFileError(f"tabulated field '{path}': expected a row of redshifts and at "
                             "least two rows of energy and densities")

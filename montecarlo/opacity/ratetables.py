@@ -12,7 +12,8 @@ Tables (all rates are inverse mean free paths, CGS inside, kpc^-1 where paths ar
 
 Every file carries provenance (code version, creation time, the resolved config) and the
 SHA-256 key of what it was built from (config sections, data files, grid, TABLE_VERSION and
-the source code of the table modules); a table is rebuilt when the key changes. Cache directory: opacity.cache_dir, "auto" =
+the source code of the table modules); a table is rebuilt when the key changes, and when a
+dataset's stored SHA-256 or a sanity check (finite, monotonic grids, rates >= 0) fails. Cache directory: opacity.cache_dir, "auto" =
 $CORONA_CACHE_DIR, else $XDG_CACHE_HOME/corona, else ~/.cache/corona.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -142,8 +144,49 @@ def table_key(kind: str, spec: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+#: 1-D grids of the tables (must be finite and strictly monotonic).
+_GRID_NAMES = ("E_eV", "z", "R_kpc", "z_kpc", "mu", "psi")
+
+
+class CacheWarning(UserWarning):
+    """A cached table was corrupt (rebuilt) or the cache directory cannot be written."""
+
+
+#: Cache directories already reported as unwritable (warned once per process).
+_UNWRITABLE: set = set()
+
+
+def array_digest(data) -> str:
+    """SHA-256 of an array's dtype, shape and bytes (stored with every cached dataset)."""
+    data = np.ascontiguousarray(data)
+    digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
+    digest.update(data.tobytes())
+    return digest.hexdigest()
+
+
+def table_problem(arrays: dict) -> str | None:
+    """What is wrong with loaded table arrays, or None: every value finite, the 1-D grids
+    strictly monotonic, rates and energy densities (not their logarithms) non-negative."""
+    for name, data in arrays.items():
+        data = np.asarray(data)
+        if data.size == 0:
+            return f"{name} is empty"
+        if not np.all(np.isfinite(data)):
+            return f"{name} has NaN or infinite values"
+        if name in _GRID_NAMES and data.ndim == 1 and data.size > 1:
+            step = np.diff(data)
+            if not (np.all(step > 0) or np.all(step < 0)):
+                return f"grid {name} is not strictly monotonic"
+        if not name.startswith("ln_") and ("rate" in name or name.startswith("u_")) \
+                and np.any(data < 0):
+            return f"{name} has negative values"
+    return None
+
+
 def _load_cached(path: Path, key: str, names):
-    """The named datasets of a cached table, or None if absent, stale or unreadable."""
+    """The named datasets of a cached table, or None if absent, stale, unreadable, altered
+    (SHA-256 of a dataset differs from the one stored with it) or not a sane table (then a
+    CacheWarning says it is rebuilt)."""
     import h5py
     if not path.is_file():
         return None
@@ -151,9 +194,19 @@ def _load_cached(path: Path, key: str, names):
         with h5py.File(path, "r") as fh:
             if fh.attrs.get("table_key") != key:
                 return None
-            return {n: fh[n][()] for n in names}
-    except (OSError, KeyError):
+            arrays, altered = {}, []
+            for n in names:
+                arrays[n] = fh[n][()]
+                if fh[n].attrs.get("sha256") != array_digest(arrays[n]):
+                    altered.append(n)
+    except (OSError, KeyError, ValueError):
         return None
+    problem = (f"checksum mismatch in {', '.join(altered)}" if altered else table_problem(arrays))
+    if problem:
+        warnings.warn(f"cached rate table '{path}' is corrupt ({problem}); rebuilding it",
+                      CacheWarning, stacklevel=3)
+        return None
+    return arrays
 
 
 def _save(path: Path, key: str, cfg, arrays: dict, units: dict, spec: dict):
@@ -168,25 +221,41 @@ def _save(path: Path, key: str, cfg, arrays: dict, units: dict, spec: dict):
             ds = fh.create_dataset(name, data=data, **({"compression": "gzip", "shuffle": True}
                                                        if data.size > 4096 else {}))
             ds.attrs["units"] = units[name]
+            ds.attrs["sha256"] = array_digest(data)
 
 
 def cached_table(kind: str, cfg, spec: dict, build, units: dict, progress=False):
     """Load the table ``kind`` with dependencies ``spec`` from the cache, or build and save it.
 
     build(progress) -> dict of arrays. Returns (arrays, path, built) where built tells
-    whether the table was computed now.
+    whether the table was computed now. A cache directory that cannot be written is reported
+    once per process (CacheWarning); the table is then kept in memory only.
     """
     key = table_key(kind, spec)
-    path = cache_directory(cfg) / f"{kind}-{key[:20]}.h5"
+    directory = cache_directory(cfg)
+    path = directory / f"{kind}-{key[:20]}.h5"
     arrays = _load_cached(path, key, units)
     if arrays is not None:
         return arrays, path, False
     arrays = build(progress)
+    problem = table_problem(arrays)
+    if problem:               # would be rejected on every load: keep it in memory only
+        warnings.warn(f"rate table {kind}: {problem}; not cached", CacheWarning, stacklevel=2)
+        return arrays, path, True
     try:
         _save(path, key, cfg, arrays, units, spec)
-    except CoronaError:
-        pass                                   # read-only cache: keep the table in memory
+    except CoronaError as exc:
+        warn_cache_unwritable(directory, exc)
     return arrays, path, True
+
+
+def warn_cache_unwritable(directory, reason) -> None:
+    """CacheWarning that ``directory`` cannot hold the cache, once per directory and process."""
+    if str(directory) not in _UNWRITABLE:
+        _UNWRITABLE.add(str(directory))
+        warnings.warn(f"cannot cache rate tables in '{directory}' ({reason}); they are rebuilt "
+                      "on every run: set opacity.cache_dir or $CORONA_CACHE_DIR to a writable "
+                      "directory", CacheWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- isotropic tables

@@ -13,7 +13,9 @@ import numpy as np
 from transport import build_emissions, load_config, solve
 from transport.core.config import describe_schema
 from transport.core.errors import ArgumentError, DataFileError
-from transport.core.grid import log_grid
+from transport.core.estimates import energies_bytes
+from transport.core.grid import log_grid, log_grid_size
+from transport.core.safety import refuse_if_too_big
 from transport.core.output import atomic_hdf5, provenance
 from transport.emission.registry import build_emission
 from transport.emission.tables import read_emission
@@ -22,6 +24,7 @@ from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spe
 from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import check_fields, opacity_for
+from montecarlo.pipeline.preflight import preflight
 from montecarlo.plots import FIG5_SOURCES, plot_survival
 from montecarlo.sky.maps import make_sky, write_fits_maps, write_sky
 
@@ -38,6 +41,7 @@ def _say(args, text):
 # --------------------------------------------------------------------------- transport
 def cmd_transport(args) -> int:
     cfg = _load(args)
+    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, fields=())
     t0 = time.perf_counter()
     sol = solve(cfg, progress=not args.quiet)
     wall = time.perf_counter() - t0
@@ -76,9 +80,10 @@ SEED_D0_CM2_S = (1.2e29, 4e30)
 
 def cmd_figures(args) -> int:
     """Seed 004 Fig. 2 (two D0 at one fixed source normalisation) and Fig. 3."""
+    cfg = _load(args)
+    preflight(cfg, outdirs=[(args.outdir, "--outdir")], stages=("transport",), fields=())
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    cfg = _load(args)
     base = solve(cfg, progress=not args.quiet)
     plot_spectra(base, outdir / "fig3_cr_spectra.png")
     fixed = {"normalization.mode": "rate", "normalization.Q0_cm3_s_eV": base.Q0_cm3_s_eV}
@@ -99,11 +104,20 @@ def cmd_survival(args) -> int:
     """P_surv(E) from a source at (l, b, d) to the Sun (seed 000 eq. 3-4, Fig. 5)."""
     cfg = _load(args)
     fields = check_fields(args.fields, argument="--fields")
+    for name, value in (("--E-min-eV", args.E_min_eV), ("--E-max-eV", args.E_max_eV)):
+        if not (np.isfinite(value) and value > 0):
+            raise ArgumentError(f"{name} = {value:g} is not allowed: expected a finite energy > 0")
     if not args.E_min_eV < args.E_max_eV:
         raise ArgumentError(f"--E-min-eV = {args.E_min_eV:g} must be below --E-max-eV = "
                             f"{args.E_max_eV:g}")
     if args.per_decade < 1:
         raise ArgumentError(f"--per-decade = {args.per_decade} is not allowed: expected >= 1")
+    n_energies = log_grid_size(args.E_min_eV, args.E_max_eV, args.per_decade)
+    refuse_if_too_big(energies_bytes(n_energies, arrays=8 * (1 + len(fields))),
+                      ("--per-decade", "--E-min-eV", "--E-max-eV"),
+                      what=f"`corona survival` with {n_energies:.3g} energies")
+    preflight(cfg, outputs=[(args.plot, "--plot")] if args.plot else (), overwrite=True,
+              stages=(), fields=fields, opacity=True)
     E = log_grid(args.E_min_eV, args.E_max_eV, args.per_decade)
     opacity = opacity_for(cfg, progress=not args.quiet)
     P = opacity.survival_probability(E, args.l, args.b, args.distance_kpc, fields)
@@ -143,6 +157,8 @@ def read_saved_emissions(path) -> dict:
 def cmd_sky(args) -> int:
     """The whole chain: CR transport, emissivities, sky maps and products, plane fits."""
     cfg = _load(args)
+    preflight(cfg, outputs=[(args.output, "-o/--output")], overwrite=args.overwrite, opacity=True,
+              stages=("transport", "emission", "sky"))
     t0 = time.perf_counter()
     if args.transport_file:
         sol, emissions = None, read_saved_emissions(args.transport_file)

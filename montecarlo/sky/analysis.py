@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from transport.core.errors import ArgumentError, ConfigError, DataFileError
+from transport.core.safety import read_bytes, read_numeric_table
 
 from montecarlo.geometry import lb_from_direction
 from montecarlo.lineofsight.integrator import intensity
@@ -117,14 +118,16 @@ def load_mask(path, nside: int, nest: bool = False) -> np.ndarray:
     if not path.is_file():
         raise DataFileError(f"mask file '{path}' not found")
     if path.suffix.lower() in (".fits", ".fit", ".fz", ".gz"):
-        mask = hp.read_map(str(path), nest=nest, dtype=float)
+        read_bytes(path, "sky.mask_file")      # unreadable -> one clear error
+        try:
+            mask = hp.read_map(str(path), nest=nest, dtype=float)
+        except Exception as exc:               # astropy/healpy raise many types on garbage
+            raise DataFileError(f"sky.mask_file '{path}' is not a HEALPix FITS map: "
+                                f"{type(exc).__name__}: {exc}") from None
         mask = hp.ud_grade(mask, nside, order_in="NESTED" if nest else "RING",
                            order_out="NESTED" if nest else "RING")
         return mask > 0.0
-    try:
-        discs = np.loadtxt(path, comments="#", ndmin=2)
-    except ValueError as exc:
-        raise DataFileError(f"mask file '{path}' is not a table l_deg b_deg radius_deg: {exc}") from None
+    discs = read_numeric_table(path, "sky.mask_file (a table l_deg b_deg radius_deg)")
     if discs.shape[1] != 3:
         raise DataFileError(f"mask file '{path}' has {discs.shape[1]} columns, expected l_deg b_deg radius_deg")
     mask = np.zeros(hp.nside2npix(nside), dtype=bool)

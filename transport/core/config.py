@@ -26,6 +26,7 @@ else:  # pragma: no cover
 from transport.core.errors import ConfigError
 
 from transport.core.keys import check_value
+from transport.core.safety import read_text
 from transport.core.schema import SCHEMA, resolve_and_check
 from transport.core.data import input_path
 
@@ -122,15 +123,20 @@ def all_keys() -> list[str]:
 
 
 def read_toml(path) -> dict:
-    """Parse a TOML file; a missing file or a syntax error is a ConfigError naming the file."""
+    """Parse a TOML file; a missing, unreadable (permissions, symlink loop, directory), binary
+    or non-UTF-8 file or a syntax error is a ConfigError naming the file."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config file '{path}' is a directory, expected a TOML file") from None
+        exists = os.path.exists(path)
+    except (OSError, ValueError):
+        exists = False
+    if not exists and not os.path.islink(path):
+        raise ConfigError(f"config file '{path}' does not exist")
+    if os.path.isdir(path):
+        raise ConfigError(f"config file '{path}' is a directory, expected a TOML file")
+    text = read_text(path, "config file", error=ConfigError)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file '{path}' is not valid TOML: {exc}") from None
 
@@ -246,10 +252,8 @@ def _require_key(section: str, key: str | None, schema: dict) -> None:
     else:
         given = section if key is None else f"{section}.{key}"
         pool = list(schema) if key is None else names
-        candidates = difflib.get_close_matches(given, pool, n=1, cutoff=0.5)
-        if not candidates and key is None:
-            same_key = [n for n in names if n.split(".", 1)[1] == section]
-            candidates = same_key[:1]
+        same_key = [n for n in names if n.split(".", 1)[1] == section] if key is None else []
+        candidates = same_key[:1] or difflib.get_close_matches(given, pool, n=1, cutoff=0.5)
         suggestion = candidates[0] if candidates else None
         where = f"valid sections: {', '.join(schema)}"
     hint = f"; did you mean '{suggestion}'?" if suggestion else ""

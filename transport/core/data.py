@@ -5,10 +5,13 @@ Works from an editable install and from a wheel: files are resolved through
 """
 from __future__ import annotations
 
+import errno
+import os
 from importlib import resources
 from pathlib import Path
 
 from transport.core.errors import DataFileError
+from transport.core.safety import read_numeric_table
 
 
 def inputs_dir() -> Path:
@@ -22,6 +25,11 @@ def input_path(relative: str) -> Path:
     Raises DataFileError naming the file if it is missing.
     """
     path = inputs_dir() / relative
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataFileError(f"data file '{relative}' ({path}) is a symbolic link loop") from None
     if not path.is_file():
         raise DataFileError(
             f"data file '{relative}' not found (looked for {path}); "
@@ -31,14 +39,4 @@ def input_path(relative: str) -> Path:
 
 def load_table(relative: str, ncols: int | None = None):
     """Numeric whitespace-separated table (``#`` comments) from ``inputs/`` as a 2-D array."""
-    import numpy as np
-
-    path = input_path(relative)
-    try:
-        table = np.loadtxt(path, comments="#", ndmin=2)
-    except ValueError as exc:
-        raise DataFileError(f"data file '{relative}' ({path}) is not a numeric table: {exc}") from exc
-    if ncols is not None and table.shape[1] < ncols:
-        raise DataFileError(
-            f"data file '{relative}' has {table.shape[1]} columns, expected at least {ncols}")
-    return table
+    return read_numeric_table(input_path(relative), f"data file '{relative}'", ncols)

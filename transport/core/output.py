@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from transport.core.errors import CoronaError
+from transport.core.safety import check_output_path, temp_path
 
 DISTRIBUTION = "corona-cr"
 
@@ -54,17 +55,20 @@ def provenance(config=None, seeds=None) -> dict:
 
 @contextlib.contextmanager
 def atomic_hdf5(path):
-    """Open ``path`` for writing via a temporary file in the same directory, renamed into
-    place only when the block finishes without error; a crash leaves no partial file."""
+    """Open ``path`` for writing via a temporary file ``.NAME.tmp-PID`` in the same directory,
+    renamed into place only when the block finishes without error; a crash, Ctrl-C or SIGTERM
+    leaves no partial file (and a kill -9 leaves a temporary file that the next run removes,
+    transport.core.safety.clean_stale_temp_files). Errors name the path; the cleanup never
+    hides the original error."""
     import h5py
 
-    path = Path(path)
-    if path.parent and not path.parent.exists():
+    path = check_output_path(path, overwrite=True, what="output file")
+    if not path.parent.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CoronaError(f"cannot create output directory '{path.parent}': {exc}") from None
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temp_path(path)
     try:
         with h5py.File(tmp, "w") as fh:
             yield fh
@@ -74,7 +78,7 @@ def atomic_hdf5(path):
     except OSError as exc:
         raise CoronaError(f"cannot write '{path}': {exc}") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
 
 

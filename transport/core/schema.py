@@ -113,7 +113,8 @@ SCHEMA = {
         "E_max_eV": Real('highest proton total energy [eV]; "auto" = 30 source.E_cut_eV',
                          lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
         "E_per_decade": Int("energy grid points per decade (log-spaced)", lo=1, hi=200),
-        "r_min_kpc": Real("radius of the innermost cell [0, r_min] [kpc]", lo=0, hi=100, lo_open=True),
+        "r_min_kpc": Real("radius of the innermost cell [0, r_min] [kpc] (>= 1e-6 kpc = 0.2 AU: "
+                          "smaller cells underflow the cell volumes in cm^3)", lo=1e-6, hi=100),
         "r_out_kpc": Real("outer boundary, j = 0 there [kpc]; far beyond 250 kpc so results "
                           "do not depend on it", lo=1, hi=1e6),
         "cells_per_decade": Int("radial cells per decade of the log-graded grid", lo=2, hi=1000),
@@ -127,18 +128,22 @@ SCHEMA = {
         "snapshots_gyr": Reals("extra output times [Gyr] (each in (0, t_end])", lo=0, lo_open=True),
     },
     "normalization": {
-        "mode": Choice('"observed_flux" = scale the source so (c/4pi) j at observer.r_sun_kpc '
-                       'touches the reference flux from below; "rate" = no rescaling, '
-                       'Q = normalization.Q0_cm3_s_eV (E/1 GeV)^-alpha exp(-E/E_cut) h(t) '
+        "mode": Choice('"observed_flux" = scale the source so the proton intensity (beta c/4pi) j '
+                       'at observer.r_sun_kpc touches the reference flux from below; "rate" = no '
+                       'rescaling, Q = normalization.Q0_cm3_s_eV (E/1 GeV)^-alpha exp(-E/E_cut) h(t) '
                        'Theta(r_Q - r)', "observed_flux", "rate"),
-        "reference": Choice('observed flux for "observed_flux": "H3a_all" = Gaisser 2012 H3a '
-                            'all-particle, "H3a_protons" = its proton component (via crflux)',
-                            "H3a_all", "H3a_protons"),
-        "E_min_eV": Real('lowest grid energy where the model may touch the reference [eV]; '
-                         '"auto" = every grid energy (the default: the flux never exceeds the '
-                         'reference anywhere on the grid)', lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
-        "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1]',
-                            lo=0, hi=1e300, lo_open=True),
+        "reference": Choice('observed flux for "observed_flux" (docs/normalization.md): '
+                            '"H3a_protons" = proton component of Gaisser 2012 H3a (default: the '
+                            'model transports protons), "GSF_protons" = protons of the Global '
+                            'Spline Fit (Dembinski et al. 2017; needs the globalsplinefit package), '
+                            '"H3a_all" = H3a all-particle (conservative upper bound, ~5x more '
+                            'emission)', "H3a_protons", "GSF_protons", "H3a_all"),
+        "E_min_eV": Real('lowest grid energy where the model may touch the reference [eV] '
+                         '(default 1e10: below 10 GeV solar modulation shapes the measured flux); '
+                         '"auto" = every grid energy', lo=M_P_EV, hi=1e21, lo_open=True, auto=True),
+        "Q0_cm3_s_eV": Real('source amplitude at 1 GeV in mode "rate" [cm^-3 s^-1 eV^-1] (the '
+                            'observed flux needs ~3e-34; above 1e100 densities and intensities '
+                            'would overflow double precision)', lo=0, hi=1e100, lo_open=True),
     },
     "emission": {
         "models": Choices("emission models tabulated by `corona transport` (written to "
@@ -336,9 +341,11 @@ def resolve_and_check(cfg: dict) -> None:
             "(lower grid.r_min_kpc or raise grid.cells_per_decade)")
 
     E_norm = cfg["normalization"]["E_min_eV"]
-    if E_norm != AUTO and E_norm >= grid["E_max_eV"]:
-        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must be below grid.E_max_eV = "
-                          f"{grid['E_max_eV']:g}")
+    if (cfg["normalization"]["mode"] == "observed_flux" and E_norm != AUTO
+            and E_norm > grid["E_max_eV"]):
+        raise ConfigError(f"normalization.E_min_eV = {E_norm:g} must not exceed grid.E_max_eV = "
+                          f"{grid['E_max_eV']:g} (in normalization.mode = \"observed_flux\" the "
+                          "model touches the reference at a grid energy >= E_min_eV)")
 
     t_end = time["t_end_gyr"]
     if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
@@ -352,12 +359,14 @@ def resolve_and_check(cfg: dict) -> None:
     for comp in ("cold", "warm"):
         ln_T_centre = math.log(dust[f"{comp}_T_sun_K"]) + r_sun / dust["T_scale_kpc"]
         if ln_T_centre > math.log(MAX_DUST_T_K):
+            r_sun_max = dust["T_scale_kpc"] * math.log(MAX_DUST_T_K / dust[f"{comp}_T_sun_K"])
             raise ConfigError(
-                f"dust.{comp}_T_sun_K = {dust[f'{comp}_T_sun_K']:g} with dust.T_scale_kpc = "
-                f"{dust['T_scale_kpc']:g} makes the {comp} dust "
-                f"{math.exp(min(ln_T_centre, 700.0)):.3g} K at the Galactic centre; the rate "
-                f"tables resolve dust up to {MAX_DUST_T_K:g} K (lower the temperature or raise "
-                "the scale)")
+                f"observer.r_sun_kpc = {r_sun:g} with dust.{comp}_T_sun_K = "
+                f"{dust[f'{comp}_T_sun_K']:g} and dust.T_scale_kpc = {dust['T_scale_kpc']:g} "
+                f"makes the {comp} dust {math.exp(min(ln_T_centre, 700.0)):.3g} K at the Galactic "
+                f"centre (T = T_sun exp(r_sun / T_scale)); the rate tables resolve dust up to "
+                f"{MAX_DUST_T_K:g} K, so with these dust settings observer.r_sun_kpc must be <= "
+                f"{max(r_sun_max, 0.0):.4g} (or lower dust.{comp}_T_sun_K, or raise dust.T_scale_kpc)")
 
     late = [t for t in time["snapshots_gyr"] if t > t_end]
     if late:

@@ -20,12 +20,15 @@ import numpy as np
 from transport.cosmicrays import solver_kernels as _kernels
 from transport.core.config import Config, load_config
 from transport.core.constants import C_CM_S, GYR_S, KPC_CM
+from transport.core.errors import ConfigError
+from transport.core.estimates import check_memory
 from transport.cosmicrays.diffusion import diffusion_coefficient, radial_factor
 from transport.cosmicrays.gas import shell_average_density
 from transport.core.grid import (RadialGrid, Segment, log_grid, loglog_interp, radial_grid,
                                  time_schedule)
 from transport.hadronic.cross_section import sigma_inel_cm2
-from transport.cosmicrays.normalization import Normalization, reference_flux, touch_normalization
+from transport.cosmicrays.normalization import (Normalization, proton_intensity, reference_flux,
+                                                touch_normalization)
 from transport.cosmicrays.corona_source import history, history_kinks_gyr, injection_spectrum
 from transport.core.output import atomic_hdf5, provenance
 from transport.core.output import write_array, write_emissions
@@ -222,8 +225,8 @@ class TransportSolution:
         return loglog_interp(self.E_eV, self.j, E_eV, axis=0)
 
     def flux_at(self, r_kpc: float) -> np.ndarray:
-        """Isotropic intensity (c/4pi) j [cm^-2 s^-1 sr^-1 eV^-1] at radius r_kpc."""
-        return C_CM_S / (4.0 * np.pi) * self.j_at(r_kpc)
+        """Isotropic intensity (beta c/4pi) j [cm^-2 s^-1 sr^-1 eV^-1] at radius r_kpc."""
+        return proton_intensity(self.E_eV, self.j_at(r_kpc))
 
     def spectral_index(self, E1_eV: float, E2_eV: float, r_kpc: float) -> float:
         """Power-law index -d ln j / d ln E between the grid energies nearest E1 and E2."""
@@ -281,6 +284,7 @@ def solve(config=None, progress: bool = False) -> TransportSolution:
     equation is linear in Q) so that the flux at observer.r_sun_kpc touches the reference.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
+    check_memory(cfg, ("transport",))
     rate_mode = cfg.normalization.mode == "rate"
     Q0 = cfg.normalization.Q0_cm3_s_eV if rate_mode else 1.0
     problem = build_problem(cfg, Q0=Q0)
@@ -290,13 +294,18 @@ def solve(config=None, progress: bool = False) -> TransportSolution:
     normalization, scale = None, 1.0
     if not rate_mode:
         r_sun = cfg.observer.r_sun_kpc
-        model = C_CM_S / (4.0 * np.pi) * loglog_interp(problem.grid.centers, result.j, r_sun, axis=1)
+        model = proton_intensity(problem.E_eV, loglog_interp(problem.grid.centers, result.j, r_sun, axis=1))
         E_min = cfg.normalization.E_min_eV
         normalization = touch_normalization(problem.E_eV, model,
                                             reference_flux(problem.E_eV, cfg.normalization.reference),
                                             reference=cfg.normalization.reference,
                                             E_min_eV=0.0 if E_min == "auto" else E_min)
         Q0 = scale = normalization.factor
+    if not (np.all(np.isfinite(result.j)) and np.isfinite(scale)):
+        raise ConfigError(
+            f"the cosmic-ray density overflows double precision with normalization.mode = "
+            f"{cfg.normalization.mode!r} and normalization.Q0_cm3_s_eV = {Q0:g}: lower Q0 (the "
+            "observed flux needs ~3e-34 cm^-3 s^-1 eV^-1)")
     return TransportSolution(
         config=cfg, r_kpc=problem.grid.centers, r_faces_kpc=problem.grid.faces,
         E_eV=problem.E_eV, j=scale * result.j, t_gyr=result.t_gyr,
