@@ -51,7 +51,7 @@ def sphere_exact(nside, kappa, q0=1e-30, up=32):
 
 
 def small_run(**kw):
-    """The run shared by the rank-invariance, checkpoint and MPI tests."""
+    """The run shared by the checkpoint and error-scaling tests."""
     args = dict(nside=2, fields=(), n_photons=40_000, seed=3, estimator="analog",
                 absorber_per_kpc=[0.05, 0.1], batch_photons=4000, chunk_batches=3, config=CFG)
     args.update(kw)
@@ -196,24 +196,6 @@ def test_batches_chunks_and_resume_give_identical_results(tmp_path, monkeypatch)
     np.testing.assert_allclose(resumed.maps_err, ref.maps_err, rtol=1e-12, atol=0)
 
 
-def _mpirun():
-    exe = Path(sys.executable).parent / "mpirun"
-    return str(exe) if exe.exists() else None
-
-
-@pytest.mark.skipif(_mpirun() is None, reason="no mpirun beside the interpreter (extra 'mpi')")
-def test_two_ranks_give_the_one_rank_result(tmp_path):
-    ref = small_run()
-    out = tmp_path / "mc.npy"
-    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "PMI_RANK")}
-    proc = subprocess.run([_mpirun(), "-n", "2", sys.executable, str(HERE / "mpi_scripts" / "mc_ranks.py"),
-                           str(out), "2"], capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    got = np.load(out)
-    want = np.concatenate([ref.maps.ravel(), ref.maps_err.ravel(), ref.all_sky])
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
-
-
 def test_errors_scale_as_one_over_sqrt_n():
     small = small_run(n_photons=20_000, seed=11)
     large = small_run(n_photons=320_000, seed=12)
@@ -247,3 +229,61 @@ def test_energy_outside_the_rate_tables_and_negative_emission():
         prepare(em, [1e12], n_photons=10)
     with pytest.raises(ArgumentError, match="negative"):
         montecarlo.PointEmission([[0, 0, 0]], [1e12], [[-1.0]])
+
+
+# --------------------------------------------------------------------------- command line
+def _mpirun():
+    exe = Path(sys.executable).parent / "mpirun"
+    return str(exe) if exe.exists() else None
+
+
+def _cli(args, tmp_path, mpi=0, **kw):
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "PMI_RANK")}
+    cmd = ([_mpirun(), "-n", str(mpi)] if mpi else []) + [sys.executable, "-m", "montecarlo.cli", "mc"]
+    return cmd + args, env
+
+
+def _read(path):
+    import h5py
+    with h5py.File(path, "r") as fh:
+        g = fh["mc/disk/gamma"]
+        return (np.concatenate([g["map"][()].ravel(), g["map_err"][()].ravel(), g["all_sky"][()],
+                                g["regions/tibet_A"][()], g["dipole/amplitude"][()]]),
+                dict(fh["mc"].attrs), fh["mc/E_eV"].attrs["units"])
+
+
+@pytest.mark.skipif(_mpirun() is None, reason="no mpirun beside the interpreter (extra 'mpi')")
+def test_cli_two_ranks_killed_and_resumed_equals_one_rank(tmp_path):
+    """`corona mc --emission FILE` on 1 rank, and on 2 ranks killed with SIGKILL after a
+    checkpoint and restarted with the same command: identical files (rtol 1e-12)."""
+    import signal
+    import time
+    from transport.core.output import atomic_hdf5, write_emissions
+    src = tmp_path / "transport.h5"
+    with atomic_hdf5(src) as fh:
+        write_emissions(fh, {"disk": {"gamma": plane_like()}})
+    common = ["--emission", str(src), "-q", "--set", 'mc.models=["disk"]',
+              "--set", "mc.n_photons=60000", "--set", "mc.batch_photons=1000",
+              "--set", "mc.checkpoint_batches=2", "--set", "mc.nside=4",
+              "--set", "mc.E_eV=[1e14, 3e14]", "--set", "opacity.grid=coarse"]
+    cmd, env = _cli(common + ["-o", str(tmp_path / "one.h5")], tmp_path)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "two.h5"
+    ckpt = tmp_path / "two.h5.ckpt-disk-gamma.h5"
+    cmd, env = _cli(common + ["-o", str(out)], tmp_path, mpi=2)
+    job = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not ckpt.exists() and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    assert ckpt.exists() and not out.exists()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    one, attrs_one, units = _read(tmp_path / "one.h5")
+    two, attrs_two, _ = _read(out)
+    np.testing.assert_allclose(two, one, rtol=1e-12, atol=0)
+    assert attrs_one["ranks"] == 1 and attrs_two["ranks"] == 2 and units == "eV"
+    assert not ckpt.exists()

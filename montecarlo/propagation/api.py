@@ -299,9 +299,14 @@ def monte_carlo(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=1_00
     """
     problem = prepare(emission, E_eV, nside, fields, n_photons, seed, estimator, config,
                       regions, batch_photons, absorber_per_kpc)
-    result = parallel.run_batches(problem.simulate, problem.n_batches,
-                                  (problem.E.size + 1, problem.n_cols),
-                                  checkpoint_path=checkpoint_path, chunk_batches=chunk_batches,
-                                  fingerprint=problem.fingerprint, progress=progress,
-                                  desc="Monte Carlo", comm=comm)
+    result = run(problem, checkpoint_path, chunk_batches, progress, comm)
     return finish(problem, result.total, result.n_ranks, result.resumed_from)
+
+
+def run(problem: Problem, checkpoint_path=None, chunk_batches=16, progress=False, comm="auto"):
+    """All batches of ``problem`` over the MPI ranks (:func:`montecarlo.parallel.run_batches`)."""
+    return parallel.run_batches(problem.simulate, problem.n_batches,
+                                (problem.E.size + 1, problem.n_cols),
+                                checkpoint_path=checkpoint_path, chunk_batches=chunk_batches,
+                                fingerprint=problem.fingerprint, progress=progress,
+                                desc="Monte Carlo", comm=comm)
