@@ -18,6 +18,7 @@ import numpy as np
 from transport.core.config import Config, load_config
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
+from transport.emission.tables import AxisymmetricEmission, SphericalEmission
 
 from montecarlo import parallel
 from montecarlo.geometry import lb_from_direction, sun_position_kpc
@@ -155,7 +156,6 @@ class Problem:
 
 def _dummy_tables():
     """Kernel tables of both geometries with the right types (the kernel takes both)."""
-    from transport.emission.tables import AxisymmetricEmission, SphericalEmission
     sph = SphericalEmission([1.0, 2.0], [1.0, 2.0], np.ones((2, 2)))
     axi = AxisymmetricEmission([1.0, 2.0], [0.0, 1.0], [1.0, 2.0], np.ones((2, 2, 2)))
     pts = (np.zeros((1, 3)), np.zeros((1, 1)), np.array([0.0, 1.0]))
