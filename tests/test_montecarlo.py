@@ -115,6 +115,8 @@ def test_point_set_sums_fluxes_exactly():
     d = np.linalg.norm(x - np.array([-R_SUN, 0, 0]), axis=1)
     flux = lum[0] / (4 * np.pi * (d * KPC_CM) ** 2)
     res = montecarlo.monte_carlo(pts, [1e12], nside=4, fields=(), n_photons=2000, config=CFG)
+    one = montecarlo.monte_carlo(uniform_sphere(), [1e12], nside=1, fields=(), n_photons=2000, config=CFG)
+    assert one.maps.shape == (1, 12)                  # a single tally energy
     np.testing.assert_allclose(res.all_sky, flux.sum() / (4 * np.pi), rtol=1e-12, atol=0)
     res = montecarlo.monte_carlo(pts, [1e12], nside=4, fields=(), n_photons=20_000, config=CFG,
                                  absorber_per_kpc=0.1)

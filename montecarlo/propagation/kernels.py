@@ -195,7 +195,7 @@ def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges
     n_E = tally.shape[0] - 1
     n_pix = pix_vec.shape[0]
     n_reg = region_npix.size
-    q = np.empty(n_E)
+    q = np.empty(max(n_E, sph[3].shape[0], axi[6].shape[0]))   # the table writes all its energies
     f = np.empty(N_FUNCTIONALS)
     counters = tally[n_E]
     c_map2 = n_pix

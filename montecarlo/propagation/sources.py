@@ -103,11 +103,14 @@ def energy_mix(E_table, values, E_eV) -> np.ndarray:
 def at_energies(emission, E_eV):
     """The table at the tally energies (same spatial grid, repeated nodes kept; energies
     interpolated node by node as the table itself does), so that the kernels index energies
-    directly."""
-    q = energy_mix(emission.E_eV, emission.q, E_eV)
+    directly (a single energy is stored twice: tables have at least two)."""
+    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
+    q = energy_mix(emission.E_eV, emission.q, E)
+    if E.size == 1:                      # tables need two energies: a copy of the one
+        E, q = np.array([E[0], E[0] * 1.001]), np.concatenate([q, q])
     if isinstance(emission, SphericalEmission):
-        return SphericalEmission(emission.r_kpc, E_eV, q, attrs=emission.attrs)
-    return AxisymmetricEmission(emission.R_kpc, emission.z_kpc, E_eV, q, attrs=emission.attrs)
+        return SphericalEmission(emission.r_kpc, E, q, attrs=emission.attrs)
+    return AxisymmetricEmission(emission.R_kpc, emission.z_kpc, E, q, attrs=emission.attrs)
 
 
 def _last_live(nodes, q, axis):
