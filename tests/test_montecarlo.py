@@ -143,11 +143,12 @@ def corona_like():
 
 
 def plane_like():
-    """A Galactic-plane table: exp(-R / 3.5 kpc) exp(-(z / 0.4 kpc)^2) out to R = 20, |z| = 3."""
+    """A Galactic-plane table: exp(-R / 3.5 kpc) exp(-(z / 0.8 kpc)^2) out to R = 20, |z| = 3
+    (thick enough for an 8^2 sub-pixel line-of-sight reference at nside 4)."""
     R = np.arange(0.0, 20.01, 0.5)
     z = np.arange(0.0, 3.01, 0.1)
     E = np.array([3e13, 1e14, 3e14])
-    q = (np.exp(-R / 3.5)[:, None] * np.exp(-(z / 0.4) ** 2)[None, :])[None] * (E / 1e12)[:, None, None] ** -2.7 * 1e-38
+    q = (np.exp(-R / 3.5)[:, None] * np.exp(-(z / 0.8) ** 2)[None, :])[None] * (E / 1e12)[:, None, None] ** -2.7 * 1e-38
     return AxisymmetricEmission(R, z, E, q, attrs={"particle": "gamma"})
 
 
