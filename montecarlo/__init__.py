@@ -13,13 +13,18 @@ Sky (line-of-sight integrals and maps, docs/physics.md, section 5):
     intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"))  -> I [cm^-2 s^-1 sr^-1 eV^-1]
     dipole(healpix_map, nest=False)                                    -> (amplitude, l_deg, b_deg)
 
+Monte Carlo (docs/montecarlo.md):
+    monte_carlo(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=..., seed=...,
+                estimator="expected")                                 -> MCResult (maps, errors)
+
 Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
 """
 from montecarlo.lineofsight.integrator import intensity
 from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
                                     optical_depth_ebl, optical_depth_galactic,
                                     survival_probability)
+from montecarlo.propagation import MCResult, PointEmission, monte_carlo
 from montecarlo.sky.analysis import dipole
 
-__all__ = ["Opacity", "dipole", "intensity", "mean_free_path_kpc", "optical_depth_cosmological",
+__all__ = ["MCResult", "Opacity", "PointEmission", "dipole", "intensity", "monte_carlo", "mean_free_path_kpc", "optical_depth_cosmological",
            "optical_depth_ebl", "optical_depth_galactic", "survival_probability"]

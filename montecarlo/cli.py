@@ -7,6 +7,9 @@
                                                       pair-production survival probability
     corona sky [CONFIG] -o OUT.h5 [--plots] [--fits]  transport, emission, HEALPix maps,
                                                       region spectra, dipole, plane fits
+    [mpirun -n N] corona mc [CONFIG] -o OUT.h5 [--emission TRANSPORT.h5]
+                                                      Monte Carlo maps, all-sky, regions,
+                                                      dipole with errors (docs/montecarlo.md)
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -28,6 +31,7 @@ from transport.core.safety import Terminated, sigterm_as_interrupt
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
 from montecarlo.parallel import RunInterrupted
+from montecarlo.pipeline.mc import cmd_mc
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -101,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--equatorial", action="store_true",
                    help="also write FITS maps in equatorial (ICRS) coordinates (implies --fits)")
     p.set_defaults(func=cmd_sky)
+
+    p = sub.add_parser("mc", help="Monte Carlo sky maps (run under mpirun -n N for MPI)")
+    _common(p)
+    p.add_argument("-o", "--output", default="runs/mc.h5",
+                   help="output HDF5 file (default: %(default)s)")
+    _overwrite(p)
+    p.add_argument("--emission", default="", metavar="FILE.h5",
+                   help="propagate the /emission tables of a `corona transport` file "
+                        "(default: mc.emission_file, else compute them)")
+    p.set_defaults(func=cmd_mc)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

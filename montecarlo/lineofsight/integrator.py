@@ -84,21 +84,41 @@ class RayGeometry:
         return np.maximum(s, 0.0)
 
 
+#: A table cell across which q changes by more than this factor (or between zero and
+#: non-zero) is a feature: rays get panel breaks where they cross its nodes.
+FEATURE_RATIO = 100.0
+
+
+def feature_nodes(nodes, q, axis) -> np.ndarray:
+    """Nodes of the table axis ``axis`` of q that bound a sharp cell (FEATURE_RATIO or a
+    zero/non-zero step, in any energy and at any node of the other axes): a Gauss-Legendre
+    panel straddling such a cell would integrate a step, so panels end there."""
+    nodes = np.asarray(nodes, dtype=float)
+    a = np.moveaxis(q, axis, -1)
+    lo, hi = a[..., :-1], a[..., 1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sharp = ((lo > 0) != (hi > 0)) | (np.maximum(lo, hi) > FEATURE_RATIO * np.minimum(lo, hi))
+    cells = np.nonzero(np.any(sharp.reshape(-1, nodes.size - 1), axis=0))[0]
+    return np.unique(np.concatenate([nodes[cells], nodes[cells + 1]]))
+
+
 def ray_geometry(emission) -> RayGeometry:
     """Breakpoints of a tabulated emission: its discontinuities (repeated grid nodes), its
-    outer edges and, for disks, the mid-plane (q ~ exp(-|z|/z_g) has a kink there)."""
+    sharp cells (:func:`feature_nodes`), its outer edges and, for disks, the mid-plane
+    (q ~ exp(-|z|/z_g) has a kink there)."""
     def repeated(nodes):
         nodes = np.asarray(nodes, dtype=float)
         return np.unique(nodes[1:][np.diff(nodes) == 0.0])
 
     if emission.geometry == "spherical":
         r = emission.r_kpc
-        spheres = np.unique(np.concatenate([repeated(r), [r[-1]]]))
-        return RayGeometry(spheres, np.empty(0), np.empty(0), r_max=float(r[-1]))
+        spheres = np.unique(np.concatenate([repeated(r), feature_nodes(r, emission.q, 1), [r[-1]]]))
+        return RayGeometry(spheres[spheres > 0], np.empty(0), np.empty(0), r_max=float(r[-1]))
     R, z = emission.R_kpc, emission.z_kpc
-    z_abs = np.abs(np.concatenate([repeated(z), [z[-1]], [z[0]]]))
+    z_abs = np.abs(np.concatenate([repeated(z), feature_nodes(z, emission.q, 2), [z[-1]], [z[0]]]))
     planes = np.unique(np.concatenate([z_abs, -z_abs, [0.0]]))
-    return RayGeometry(np.empty(0), np.unique(np.concatenate([repeated(R), [R[-1]]])), planes,
+    cylinders = np.unique(np.concatenate([repeated(R), feature_nodes(R, emission.q, 1), [R[-1]]]))
+    return RayGeometry(np.empty(0), cylinders[cylinders > 0], planes,
                        R_max=float(R[-1]), z_max=float(max(abs(z[0]), abs(z[-1]))))
 
 

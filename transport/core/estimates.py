@@ -21,6 +21,7 @@ F8 = 8
 TRANSPORT_KEYS = ("grid.E_per_decade", "grid.cells_per_decade", "grid.r_min_kpc",
                   "time.dt_max_gyr", "time.snapshots_gyr")
 SKY_KEYS = ("sky.nside", "sky.E_per_decade", "sky.models", "sky.particles")
+MC_KEYS = ("mc.nside", "mc.E_eV")
 EMISSION_KEYS = ("emission.E_per_decade", "grid.cells_per_decade", "galaxy.z_step_kpc",
                  "galaxy.R_per_decade", "emission.particles")
 
@@ -79,6 +80,14 @@ def sky_bytes(cfg) -> float:
     return F8 * 2 * len(s.models) * len(s.particles) * 12 * s.nside ** 2 * n_E
 
 
+def mc_bytes(cfg) -> float:
+    """Monte Carlo tallies per rank (montecarlo.propagation.api.Problem.simulate and
+    montecarlo.parallel.run_batches): (n_E + 1) x (2 x 12 nside^2 + small) float64 values, about
+    six copies (the batch's tally, the rank's and the total's double-double sums, the reduction)."""
+    m = cfg.mc
+    return F8 * 6 * (len(m.E_eV) + 1) * 2 * 12 * m.nside ** 2
+
+
 #: Solver cost per cell and time step [s] (tridiagonal solve and source update, one core;
 #: the default model, 203 steps x 96 energies x 242 radii, solves in ~1-2 s with loading).
 SECONDS_PER_CELL_STEP = 2e-7
@@ -110,7 +119,8 @@ def check_memory(cfg, stages=("transport", "emission")) -> dict:
     """Refuse (ConfigError naming the keys and the estimate against the available memory) a
     config whose stages would not fit; returns the estimates {stage: bytes}."""
     funcs = {"transport": (transport_bytes, TRANSPORT_KEYS),
-             "emission": (emission_bytes, EMISSION_KEYS), "sky": (sky_bytes, SKY_KEYS)}
+             "emission": (emission_bytes, EMISSION_KEYS), "sky": (sky_bytes, SKY_KEYS),
+             "mc": (mc_bytes, MC_KEYS)}
     estimates = {}
     for stage in stages:
         func, keys = funcs[stage]

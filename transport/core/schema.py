@@ -300,6 +300,32 @@ SCHEMA = {
         "E_max_eV": Real("highest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
         "E_per_decade": Int("energies per decade of the fitted model spectra", lo=1, hi=100),
     },
+    "mc": {
+        "models": Choices("emission models propagated by `corona mc` (see [emission])",
+                          "corona", "disk", "cocoons", "extra1", "extra2"),
+        "particles": Choices('particles propagated: "gamma" (attenuated by mc.fields) and '
+                             'neutrinos (never attenuated)', "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
+        "E_eV": Reals("tally energies [eV] (within the emission tables; every photon history is "
+                      "transported at each)", lo=1e9, hi=1e21),
+        "n_photons": Int("photon histories per model x particle", lo=1, hi=10 ** 15),
+        "seed": Int("run seed: batch b draws from the stream (seed, b), whatever the ranks",
+                    lo=0, hi=2 ** 63 - 1),
+        "nside": Int("HEALPix resolution of the Monte Carlo maps (a power of 2)", lo=1, hi=1024),
+        "estimator": Choice('"analog" (photons survive or pair-produce) or "expected" '
+                            '(transmission weights; lower variance)', "analog", "expected"),
+        "fields": Choices("photon fields attenuating the gamma rays (docs/physics.md, section 4)",
+                          "cmb", "dust", "ebl", "tabulated"),
+        "regions": Choices("sky regions whose averages are tallied",
+                           "tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer",
+                           "galactic_plane", "all_sky"),
+        "batch_photons": Int("photon histories per batch (the unit of random streams and work)",
+                             lo=1, hi=10 ** 9),
+        "checkpoint_batches": Int("batches between MPI reductions and checkpoints (the "
+                                  "checkpoint interval)", lo=1, hi=10 ** 9),
+        "emission_file": Text('HDF5 file written by `corona transport` (or `corona sky`) whose '
+                              '/emission tables are propagated instead of recomputing them; '
+                              '"" = compute the emission from the config'),
+    },
 }
 
 

@@ -1,0 +1,366 @@
+"""Speed of the Monte Carlo propagation (montecarlo.propagation).
+
+    python benchmarks/bench_mc.py [--output benchmarks/results/bench_mc.json] [--photons 200000]
+
+Prints and writes JSON:
+1. photons/s and delta-tracking steps/s on one core (the kernel is serial) in the Galactic
+   geometry (the [disk] model, analog estimator, CMB + direction-dependent dust, 100 TeV, where
+   the dust majorant makes most steps null collisions), against a pure-NumPy vectorised
+   implementation of the same algorithm (same densities, same tracking) in the same run; and
+   steps/s where tracking dominates (the corona at 2 PeV, paths to 250 kpc);
+2. MPI strong scaling 1 -> 2 ranks (`mpirun -n 1|2`, wall time of the batches only);
+3. time for the all-sky corona gamma-ray intensity at 1 PeV (CMB + dust) to reach 1 %
+   statistical error, against the line-of-sight integrator's time for the same number (the
+   mean of an nside-16 map, which agrees with nside 64 to < 1e-3 for the smooth corona).
+
+One-core rates use the CPU time of the process (time.process_time; run with
+NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) so that a shared machine does not
+distort them; wall times are kept beside them, with the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import healpy as hp
+import numba
+import numpy as np
+
+import montecarlo
+import transport
+from montecarlo.propagation import kernels as pk
+from montecarlo.propagation.api import prepare
+from montecarlo.propagation.medium import medium_for
+from montecarlo.propagation.sources import at_energies
+from montecarlo.opacity.api import opacity_for
+from montecarlo.sky.analysis import pixel_directions
+from transport.core.output import code_version
+from transport.emission.registry import build_emission
+
+from _report import write_json
+
+E_GALACTIC = 1e14
+
+
+# --------------------------------------------------------------------------- NumPy baseline
+def _interp(grid, x):
+    """Left index and weight on an ascending grid, clamped (as the numba _locate)."""
+    i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, grid.size - 2)
+    w = np.clip((x - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
+    return i, w
+
+
+def numpy_q(em, x, y, z):
+    """Axisymmetric table, bilinear in ln q (positive corners), zero outside."""
+    R = np.hypot(x, y)
+    zz = np.abs(z)
+    inside = (R <= em.R_kpc[-1]) & (zz <= em.z_kpc[-1])
+    i, u = _interp(em.R_kpc, np.maximum(R, em.R_kpc[0]))
+    j, v = _interp(em.z_kpc, np.maximum(zz, em.z_kpc[0]))
+    with np.errstate(divide="ignore"):
+        lq = np.log(em.q[0])
+    val = np.exp((1 - u) * ((1 - v) * lq[i, j] + v * lq[i, j + 1]) + u * ((1 - v) * lq[i + 1, j] + v * lq[i + 1, j + 1]))
+    return np.where(inside, val, 0.0)
+
+
+def numpy_dust(medium, x, u):
+    """Direction-dependent dust rate [kpc^-1] at one energy: multilinear in (R, |z|, mu, psi)
+    of ln rate, cubic stencil in ln E, far-field dilution (as the numba kernel)."""
+    aniso, _, R_g, z_g, mu_g, psi_g = medium.tables
+    i0, w = medium.dust_i[0], medium.dust_w[0]
+    R = np.hypot(x[:, 0], x[:, 1])
+    Rs = np.where(R > 0, R, 1.0)
+    uR = (u[:, 0] * x[:, 0] + u[:, 1] * x[:, 1]) / Rs
+    uphi = (-u[:, 0] * x[:, 1] + u[:, 1] * x[:, 0]) / Rs
+    psi = np.where(R > 0, np.arctan2(np.abs(uphi), uR), 0.0)
+    mu = np.where(x[:, 2] < 0, -u[:, 2], u[:, 2])
+    iR, wR = _interp(R_g, R)
+    iz, wz = _interp(z_g, np.abs(x[:, 2]))
+    im, wm = _interp(mu_g, mu)
+    ip, wp = _interp(psi_g, psi)
+    Rc, zc = np.minimum(R, R_g[-1]), np.minimum(np.abs(x[:, 2]), z_g[-1])
+    acc = 2.0 * np.log(np.hypot(Rc, zc) / np.maximum(np.hypot(R, x[:, 2]), 1e-300))
+    stencil = aniso[..., i0:i0 + 4] @ w                          # (nR, nz, nmu, npsi)
+    for a in (0, 1):
+        for b in (0, 1):
+            for c in (0, 1):
+                for d in (0, 1):
+                    f = ((wR if a else 1 - wR) * (wz if b else 1 - wz) * (wm if c else 1 - wm)
+                         * (wp if d else 1 - wp))
+                    acc = acc + f * stencil[iR + a, iz + b, im + c, ip + d]
+    return np.exp(acc)
+
+
+def numpy_batch(problem, em, rng, n):
+    """The analog algorithm of kernels.simulate_batch, vectorised over photons (one energy):
+    returns (all-sky sum of scores, tracking steps)."""
+    m = problem.medium
+    o = problem.origin
+    z = 2 * rng.random(n) - 1
+    phi = 2 * np.pi * rng.random(n)
+    st = np.sqrt(1 - z * z)
+    nvec = np.stack([st * np.cos(phi), st * np.sin(phi), z], axis=1)
+    pix = hp.ang2pix(problem.nside, np.arccos(z), phi)
+    cdf = problem.cdf[pix]
+    k = np.sum(cdf[:, 1:-1] <= rng.random(n)[:, None], axis=1)
+    p_bin = cdf[np.arange(n), k + 1] - cdf[np.arange(n), k]
+    width = np.diff(problem.edges)[k]
+    L = problem.edges[k] + width * rng.random(n)
+    x = o + L[:, None] * nvec
+    a = numpy_q(em, x[:, 0], x[:, 1], x[:, 2]) * width / p_bin / (4 * np.pi)
+    sig_u, sig_d = m.sigma_uniform[0], m.sigma_dust_max[0]
+    sig_maj = sig_u + sig_d
+    alive = a > 0
+    t = np.zeros(n)
+    active = np.nonzero(alive)[0]
+    steps = 0
+    while active.size:
+        t[active] -= np.log(1 - rng.random(active.size)) / sig_maj
+        out = t[active] >= L[active]
+        active = active[~out]
+        steps += active.size
+        s = (L - t)[active]
+        xi = rng.random(active.size) * sig_maj
+        pos = o + s[:, None] * nvec[active]
+        rate = numpy_dust(m, pos, -nvec[active])
+        absorbed = xi < sig_u + rate
+        alive[active[absorbed]] = False
+        active = active[~absorbed]
+    return float(np.sum(a * alive)), steps
+
+
+# --------------------------------------------------------------------------- tracking only
+@numba.njit
+def _track_paths(L, nvec, origin, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu_g, psi_g,
+                 i, w):
+    """Expected-value transmissions of paths o + L n -> o with the kernel's tracking (one
+    energy); returns (sum of weights, steps)."""
+    np.random.seed(1)
+    counters = np.zeros(3)
+    total = 0.0
+    for p in range(L.size):
+        total += pk.transmission(pk.EXPECTED, L[p], sig_u, dmode, sig_d_max, aniso, iso, R_g,
+                                 z_g, mu_g, psi_g, i, w, origin[0], origin[1], origin[2],
+                                 nvec[p, 0], nvec[p, 1], nvec[p, 2], counters)
+    return total, counters[1]
+
+
+def numpy_track_paths(L, nvec, origin, medium, rng):
+    """The same ratio tracking vectorised over paths with NumPy."""
+    sig = medium.sigma_dust_max[0]
+    weight = np.exp(-medium.sigma_uniform[0] * L)
+    t = np.zeros(L.size)
+    active = np.arange(L.size)
+    steps = 0
+    while active.size:
+        t[active] -= np.log(1 - rng.random(active.size)) / sig
+        active = active[t[active] < L[active]]
+        steps += active.size
+        pos = origin + (L - t)[active, None] * nvec[active]
+        weight[active] *= 1 - numpy_dust(medium, pos, -nvec[active]) / sig
+    return float(weight.sum()), steps
+
+
+def tracking_benchmark(cfg, n_paths, n_numpy):
+    """Steps/s of the dust ratio tracking alone: paths of 30 kpc ending at the Sun from random
+    directions (they cross the inner Galaxy, where the dust is), at the energy of the largest
+    dust rate, CMB + dust."""
+    E_grid = np.geomspace(2e13, 1e15, 40)
+    E = float(E_grid[np.argmax(opacity_for(cfg).dust.max_rate_per_kpc(E_grid))])
+    m = medium_for([E], ("cmb", "dust"), cfg)
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-1, 1, n_paths)
+    phi = rng.uniform(0, 2 * np.pi, n_paths)
+    nvec = np.stack([np.sqrt(1 - z * z) * np.cos(phi), np.sqrt(1 - z * z) * np.sin(phi), z], axis=1)
+    L = np.full(n_paths, 30.0)
+    origin = np.array([-cfg.observer.r_sun_kpc, 0.0, 0.0])
+    args = (m.sigma_uniform[0], m.dust_mode, m.sigma_dust_max[0], *m.tables, m.dust_i[0], m.dust_w[0])
+    _track_paths(L[:10], nvec[:10], origin, *args)
+    t0, c0 = time.perf_counter(), time.process_time()
+    w_nb, steps = _track_paths(L, nvec, origin, *args)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    w_np, steps_np = numpy_track_paths(L[:n_numpy], nvec[:n_numpy], origin, m, rng)
+    wall_np, cpu_np = time.perf_counter() - t0, time.process_time() - c0
+    return {"energy_eV": E, "paths": n_paths, "path_kpc": 30.0,
+            "sigma_dust_max_per_kpc": float(m.sigma_dust_max[0]),
+            "steps": steps, "cpu_s": cpu, "wall_s": wall, "steps_per_s": steps / cpu,
+            "mean_transmission": w_nb / n_paths,
+            "numpy": {"paths": n_numpy, "steps": steps_np, "cpu_s": cpu_np, "wall_s": wall_np,
+                      "steps_per_s": steps_np / cpu_np, "mean_transmission": w_np / n_numpy},
+            "speedup_vs_numpy": (steps / cpu) / (steps_np / cpu_np)}
+
+
+# --------------------------------------------------------------------------- MPI scaling
+MPI_SCRIPT = r"""
+import sys, time, json, numpy as np, transport
+from montecarlo import parallel
+from montecarlo.propagation.api import prepare, run
+from transport.emission.registry import build_emission
+cfg = transport.load_config()
+em = build_emission(cfg, "disk", "gamma", None, np.array([1e13, 1e14, 1e15]))
+p = prepare(em, [1e14], nside=16, fields=("cmb", "dust"), n_photons=int(sys.argv[1]),
+            estimator="analog", config=cfg, batch_photons=4096)
+p.simulate(0)                                      # compile / load kernels, tables
+comm = parallel.world()
+if comm is not None:
+    comm.Barrier()
+t0, c0 = time.perf_counter(), time.process_time()
+r = run(p, chunk_batches=8)
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+cpus = comm.gather(cpu, root=0) if comm is not None else [cpu]
+if parallel.rank_and_size(comm)[0] == 0:
+    print(json.dumps({"wall_s": dt, "cpu_s_max": max(cpus), "ranks": r.n_ranks,
+                      "all_sky_sum": float(r.total[0, 2 * p.n_pix])}))
+"""
+
+
+def mpi_scaling(n_photons):
+    mpirun = Path(sys.executable).parent / "mpirun"
+    if not mpirun.exists():
+        return {"skipped": "no mpirun beside the interpreter"}
+    out = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(MPI_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "PMI_RANK")}
+    env["NUMBA_NUM_THREADS"] = "1"
+    for n in (1, 2):
+        proc = subprocess.run([str(mpirun), "-n", str(n), sys.executable, fh.name, str(n_photons)],
+                              capture_output=True, text=True, timeout=600, env=env)
+        out[n] = json.loads(proc.stdout.strip().splitlines()[-1])
+    os.unlink(fh.name)
+    return {"wall_s_1": out[1]["wall_s"], "wall_s_2": out[2]["wall_s"],
+            "speedup": out[1]["wall_s"] / out[2]["wall_s"],
+            "efficiency": out[1]["wall_s"] / (2 * out[2]["wall_s"]),
+            "cpu_s_1": out[1]["cpu_s_max"], "cpu_s_2_slowest_rank": out[2]["cpu_s_max"],
+            "efficiency_cpu": out[1]["cpu_s_max"] / (2 * out[2]["cpu_s_max"]),
+            "identical_tallies": out[1]["all_sky_sum"] == out[2]["all_sky_sum"]}
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="benchmarks/results/bench_mc.json")
+    parser.add_argument("--photons", type=int, default=200_000)
+    parser.add_argument("--numpy-photons", type=int, default=20_000)
+    parser.add_argument("--mpi-photons", type=int, default=400_000)
+    parser.add_argument("--track-paths", type=int, default=200_000)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", transport.DiffusionRegimeWarning)
+    cfg = transport.load_config()
+
+    # 1. Galactic geometry, one core
+    disk = build_emission(cfg, "disk", "gamma", None, np.array([1e13, 1e14, 1e15]))
+    problem = prepare(disk, [E_GALACTIC], nside=16, fields=("cmb", "dust"),
+                      n_photons=args.photons, estimator="analog", config=cfg,
+                      batch_photons=args.photons)
+    problem.simulate(0)                                            # compile / load
+    t0, c0 = time.perf_counter(), time.process_time()
+    tally = problem.simulate(0)
+    w_nb, t_nb = time.perf_counter() - t0, time.process_time() - c0
+    steps_nb = tally[-1, 1]
+    em1 = at_energies(disk, [E_GALACTIC])
+    rng = np.random.default_rng(1)
+    t0, c0 = time.perf_counter(), time.process_time()
+    s_np, steps_np = numpy_batch(problem, em1, rng, args.numpy_photons)
+    w_np, t_np = time.perf_counter() - t0, time.process_time() - c0
+    nb_all_sky = tally[0, 2 * problem.n_pix] / args.photons
+    np_all_sky = s_np / args.numpy_photons
+    galactic = {
+        "energy_eV": E_GALACTIC, "photons": args.photons, "cpu_s": t_nb, "wall_s": w_nb,
+        "photons_per_s": args.photons / t_nb, "steps": steps_nb, "steps_per_s": steps_nb / t_nb,
+        "steps_per_photon": steps_nb / args.photons,
+        "numpy": {"photons": args.numpy_photons, "cpu_s": t_np, "wall_s": w_np,
+                  "photons_per_s": args.numpy_photons / t_np, "steps_per_s": steps_np / t_np},
+        "speedup_photons_vs_numpy": (args.photons / t_nb) / (args.numpy_photons / t_np),
+        "speedup_steps_vs_numpy": (steps_nb / t_nb) / (steps_np / t_np),
+        "all_sky_numba_vs_numpy_ratio": nb_all_sky / np_all_sky,
+    }
+
+    # 1b. tracking-dominated: the corona (paths to 250 kpc) at 2 PeV, ~20 steps per photon
+    sol = transport.solve(cfg)
+    corona = build_emission(cfg, "corona", "gamma", sol)
+    n_track = max(args.photons // 10, 1000)
+    track = prepare(corona, [2e15], nside=16, fields=("cmb", "dust"), n_photons=n_track,
+                    estimator="analog", config=cfg, batch_photons=n_track)
+    track.simulate(0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    steps_tr = track.simulate(0)[-1, 1]
+    w_tr, t_tr = time.perf_counter() - t0, time.process_time() - c0
+    tracking = {"energy_eV": 2e15, "photons": n_track, "cpu_s": t_tr, "wall_s": w_tr, "steps": steps_tr,
+                "steps_per_photon": steps_tr / n_track, "steps_per_s": steps_tr / t_tr,
+                "photons_per_s": n_track / t_tr}
+
+    tracking_only = tracking_benchmark(cfg, args.track_paths, args.track_paths // 20)
+
+    # 2. MPI strong scaling
+    scaling = mpi_scaling(args.mpi_photons)
+
+    # 3. time to 1 % on the corona all-sky intensity at 1 PeV
+    E = [1e15]
+    pilot = montecarlo.monte_carlo(corona, E, nside=16, n_photons=20_000, config=cfg)
+    rel = pilot.all_sky_err[0] / pilot.all_sky[0]
+    n_needed = int(np.ceil(20_000 * (rel / 0.01) ** 2 * 1.1))
+    t0 = time.perf_counter()
+    res = montecarlo.monte_carlo(corona, E, nside=16, n_photons=n_needed, config=cfg)
+    t_mc = time.perf_counter() - t0
+    l_deg, b_deg = pixel_directions(16)
+    montecarlo.intensity(corona, E, l_deg[:4], b_deg[:4], config=cfg)
+    t0 = time.perf_counter()
+    los = float(np.mean(montecarlo.intensity(corona, E, l_deg, b_deg, config=cfg)))
+    t_los = time.perf_counter() - t0
+    corona_result = {"energy_eV": 1e15, "photons": n_needed, "wall_s": t_mc,
+                     "relative_error": float(res.all_sky_err[0] / res.all_sky[0]),
+                     "all_sky_mc": float(res.all_sky[0]), "all_sky_los": los,
+                     "mc_minus_los_in_sigma": float((res.all_sky[0] - los) / res.all_sky_err[0]),
+                     "pair_fraction": float(res.pair_fraction[0]),
+                     "line_of_sight_wall_s": t_los, "mc_over_los_time": t_mc / t_los}
+
+    result = {
+        "benchmark": "mc", "code_version": code_version(),
+        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+                    "numba_threads": numba.get_num_threads(),
+                    "load_average": os.getloadavg()},
+        "galactic_one_core": galactic, "corona_tracking_one_core": tracking,
+        "dust_tracking_only_one_core": tracking_only,
+        "mpi_strong_scaling": scaling, "corona_1pct": corona_result,
+        "targets": {"steps_per_s_per_core": 3e6, "speedup_vs_numpy": 20, "efficiency_2_ranks": 0.9},
+    }
+    g = galactic
+    print(f"Galactic (disk, CMB + dust, {E_GALACTIC:.0e} eV, analog), one core:")
+    print(f"  numba: {g['photons_per_s']:.3g} photons/s, {g['steps_per_s']:.3g} steps/s "
+          f"({g['steps_per_photon']:.2f} steps/photon)   target >= 3e6 steps/s")
+    print(f"  numpy: {g['numpy']['photons_per_s']:.3g} photons/s, {g['numpy']['steps_per_s']:.3g} steps/s"
+          f" -> numba {g['speedup_photons_vs_numpy']:.0f}x (photons), {g['speedup_steps_vs_numpy']:.0f}x "
+          f"(steps)   target >= 20x; all-sky numba/numpy = {g['all_sky_numba_vs_numpy_ratio']:.3f}")
+    print(f"corona at 2 PeV (analog, CMB + dust), one core: {tracking['steps_per_s']:.3g} steps/s, "
+          f"{tracking['steps_per_photon']:.1f} steps/photon, {tracking['photons_per_s']:.3g} photons/s")
+    t = tracking_only
+    print(f"dust ratio tracking only ({t['energy_eV']:.3g} eV, sigma_max = "
+          f"{t['sigma_dust_max_per_kpc']:.3g}/kpc, 30-kpc paths), one core: numba "
+          f"{t['steps_per_s']:.3g} steps/s, numpy {t['numpy']['steps_per_s']:.3g} steps/s -> "
+          f"{t['speedup_vs_numpy']:.0f}x   targets >= 3e6 steps/s, >= 20x; transmissions "
+          f"{t['mean_transmission']:.4f} vs {t['numpy']['mean_transmission']:.4f}")
+    if "efficiency" in scaling:
+        print(f"MPI 1 -> 2 ranks: {scaling['wall_s_1']:.2f} s -> {scaling['wall_s_2']:.2f} s, "
+              f"efficiency {100 * scaling['efficiency']:.0f} % (wall), "
+              f"{100 * scaling['efficiency_cpu']:.0f} % (CPU time of the slowest rank)   target >= 90 %; identical tallies: "
+              f"{scaling['identical_tallies']}")
+    c = corona_result
+    print(f"corona all-sky at 1 PeV to {100 * c['relative_error']:.2f} %: {c['photons']} photons, "
+          f"{c['wall_s']:.2f} s vs line of sight {c['line_of_sight_wall_s']:.2f} s; MC - LOS = "
+          f"{c['mc_minus_los_in_sigma']:.2f} sigma; pair fraction {100 * c['pair_fraction']:.1f} %")
+    print(f"load average during the run: {os.getloadavg()}")
+    write_json(result, args.output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""`corona mc`: Monte Carlo sky maps of the configured emission models (docs/montecarlo.md).
+
+    mpirun -n N corona mc [CONFIG] -o OUT.h5 [--emission TRANSPORT.h5] [--set mc.n_photons=...]
+
+Every rank builds the same problem; batches are spread over the ranks by
+:func:`montecarlo.parallel.run_batches`; rank 0 shows the progress bar and writes OUT.h5
+atomically. Next to OUT.h5: ``OUT.h5.ckpt-<model>-<particle>.h5`` (the running checkpoint of
+the component being simulated) and ``OUT.h5.part-<model>-<particle>.h5`` (finished components);
+a killed run restarted with the same command resumes from them; both are removed once OUT.h5
+is written.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from transport import load_config, solve
+from transport.core.errors import ConfigError, DataFileError
+from transport.core.output import atomic_hdf5, provenance, write_array
+from transport.emission.registry import build_emission
+from transport.emission.tables import SphericalEmission
+
+from montecarlo import parallel
+from montecarlo.pipeline.preflight import preflight
+from montecarlo.propagation.api import UNITS, finish, prepare, run
+
+
+def _load(args):
+    return load_config(args.config, overrides=args.overrides)
+
+
+def check_mc_section(cfg) -> None:
+    """Cross-checks of [mc] that single-key ranges cannot express."""
+    nside = cfg.mc.nside
+    if nside & (nside - 1):
+        raise ConfigError(f"mc.nside = {nside} is not allowed: expected a power of 2 (1 ... 1024)")
+    if not cfg.mc.E_eV:
+        raise ConfigError("mc.E_eV = [] is not allowed: expected at least one energy [eV]")
+
+
+def read_emissions(path, models, particles) -> dict:
+    """{(model, particle): emission} from the /emission group of a `corona transport` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"emission file '{path}' not found")
+    out = {}
+    with h5py.File(path, "r") as fh:
+        for model in models:
+            for particle in particles:
+                key = f"emission/{model}/{particle}"
+                if key not in fh:
+                    raise DataFileError(f"emission file '{path}' has no {key} (it holds "
+                                        f"{sorted(fh.get('emission', {}).keys())}): rerun "
+                                        "`corona transport` with these emission.models/particles")
+                out[model, particle] = SphericalEmission.from_hdf5(fh[key])  # either geometry
+    return out
+
+
+def build(cfg, emission_file):
+    """The emissions to propagate: read from ``emission_file`` or computed from the config."""
+    m = cfg.mc
+    if emission_file:
+        return read_emissions(emission_file, m.models, m.particles)
+    sol = solve(cfg) if "corona" in m.models else None
+    return {(model, p): build_emission(cfg, model, p, sol) for model in m.models for p in m.particles}
+
+
+def _part_path(out: Path, tag: str, what: str) -> Path:
+    return out.with_name(f"{out.name}.{what}-{tag}.h5")
+
+
+def _finished(path: Path, fingerprint: str):
+    """Summed tallies of a finished component (None if absent or from another run)."""
+    if not path.is_file():
+        return None
+    with h5py.File(path, "r") as fh:
+        if fh.attrs.get("fingerprint") != fingerprint:
+            return None
+        return fh["total"][()], int(fh.attrs["n_ranks"])
+
+
+def write_component(group, result) -> None:
+    """/mc/<model>/<particle> datasets of one result (module docstring of docs/montecarlo.md)."""
+    for name, value in (("n_photons", result.n_photons), ("seed", result.seed),
+                        ("estimator", result.estimator), ("ranks", result.n_ranks),
+                        ("fields", ",".join(result.fields) or "none"),
+                        ("tracking_steps", result.tracking_steps),
+                        ("majorant_violations", result.majorant_violations),
+                        ("ordering", "RING"), ("coordsys", "GALACTIC"), ("nside", result.nside)):
+        group.attrs[name] = value
+    write_array(group, "map", result.maps, UNITS, "pixel-average intensity, shape (E, pixel)")
+    write_array(group, "map_err", result.maps_err, UNITS, "1-sigma statistical error of map")
+    write_array(group, "all_sky", result.all_sky, UNITS, "all-sky average intensity")
+    write_array(group, "all_sky_err", result.all_sky_err, UNITS, "1-sigma error of all_sky")
+    write_array(group, "unattenuated_all_sky", result.unattenuated_all_sky, UNITS,
+                "all-sky average without pair production (same histories)")
+    write_array(group, "pair_fraction", result.pair_fraction, "",
+                "fraction of the photon energy emitted towards the Sun that goes into pairs")
+    reg = group.create_group("regions")
+    for name, value in result.regions.items():
+        write_array(reg, name, value, UNITS, f"average over the pixels of region {name}")
+        write_array(reg, f"{name}_err", result.regions_err[name], UNITS, "1-sigma error")
+    dip = group.create_group("dipole")
+    write_array(dip, "amplitude", result.dipole_amplitude, "",
+                "A = |d| / I0 = sqrt(3) |a_1| / a_00 of the monopole + dipole projection")
+    write_array(dip, "amplitude_err", result.dipole_amplitude_err, "", "1-sigma error")
+    write_array(dip, "l_deg", result.dipole_l_deg, "deg", "direction of the dipole")
+    write_array(dip, "b_deg", result.dipole_b_deg, "deg", "direction of the dipole")
+    write_array(dip, "contrast", result.contrast, "", "(I_max - I_min) / (I_max + I_min) over pixels")
+    write_array(dip, "contrast_err", result.contrast_err, "", "1-sigma error (noise-biased upwards)")
+
+
+def cmd_mc(args) -> int:
+    cfg = _load(args)
+    check_mc_section(cfg)
+    m = cfg.mc
+    out = Path(args.output)
+    preflight(cfg, outputs=[(out, "-o/--output")], overwrite=args.overwrite, fields=tuple(m.fields),
+              opacity=bool(m.fields), stages=("emission", "mc") if (args.emission or m.emission_file)
+              else ("transport", "emission", "mc"))
+    rank, size = parallel.rank_and_size(parallel.world())
+    say = (lambda text: print(text)) if (rank == 0 and not args.quiet) else (lambda text: None)
+    t0 = time.perf_counter()
+    emissions = build(cfg, args.emission or m.emission_file)
+    problems = {key: prepare(em, m.E_eV, m.nside, tuple(m.fields), m.n_photons, m.seed,
+                             m.estimator, cfg, tuple(m.regions), m.batch_photons)
+                for key, em in emissions.items()}
+    results = {}
+    for (model, particle), problem in problems.items():
+        tag = f"{model}-{particle}"
+        part = _part_path(out, tag, "part")
+        done = _finished(part, problem.fingerprint) if rank == 0 else None
+        if size > 1:
+            done = parallel.world().bcast(done, root=0)
+        if done is not None:
+            total, n_ranks = done
+            resumed = problem.n_batches
+            say(f"{tag}: finished earlier ({part})")
+        else:
+            batches = run(problem, _part_path(out, tag, "ckpt"), m.checkpoint_batches,
+                          progress=not args.quiet and rank == 0)
+            total, n_ranks, resumed = batches.total, batches.n_ranks, batches.resumed_from
+            if rank == 0:
+                with atomic_hdf5(part) as fh:
+                    fh.attrs["fingerprint"] = problem.fingerprint
+                    fh.attrs["n_ranks"] = n_ranks
+                    fh["total"] = total
+        results[model, particle] = finish(problem, total, n_ranks, resumed)
+    if rank == 0:
+        with atomic_hdf5(out) as fh:
+            fh.attrs.update(provenance(cfg, seeds={"mc.seed": m.seed, "streams":
+                                                   "Philox(SeedSequence(seed, spawn_key=(batch,)))"}))
+            group = fh.create_group("mc")
+            group.attrs.update({"n_photons": m.n_photons, "seed": m.seed, "estimator": m.estimator,
+                                "ranks": size, "nside": m.nside, "ordering": "RING",
+                                "coordsys": "GALACTIC", "units": UNITS,
+                                "fields": json.dumps(list(m.fields)),
+                                "emission_file": str(args.emission or m.emission_file)})
+            write_array(group, "E_eV", np.asarray(m.E_eV, dtype=float), "eV", "tally energies")
+            for (model, particle), result in results.items():
+                write_component(group.require_group(model).create_group(particle), result)
+        for key in problems:
+            _part_path(out, f"{key[0]}-{key[1]}", "part").unlink(missing_ok=True)
+        say(f"wrote {out} ({time.perf_counter() - t0:.1f} s, {size} rank(s))")
+        for (model, particle), r in results.items():
+            for k, E in enumerate(r.E_eV):
+                say(f"  {model} {particle} at {E:.3g} eV: all-sky I = {r.all_sky[k]:.4e} +- "
+                    f"{r.all_sky_err[k]:.1e} {UNITS}, pairs {100 * r.pair_fraction[k]:.1f} %, "
+                    f"dipole A = {r.dipole_amplitude[k]:.3f} +- {r.dipole_amplitude_err[k]:.3f}")
+    return 0

@@ -1,0 +1,276 @@
+"""Numba kernels of the Monte Carlo photon propagation (no I/O, no config).
+
+One *photon history* (docs/montecarlo.md): a sky direction n uniform on the sphere, its HEALPix
+pixel (RING), an emission point x_e = x_sun + s n at the distance s drawn from the pixel's
+piecewise-constant density (or, for a point set, a point drawn with probability p_i), and, at
+every tally energy, the transport of the gamma ray from x_e to the Sun along u = -n:
+
+- analog: delta (Woodcock) tracking against the majorant sigma_maj = sigma_u + sigma_d,max;
+  at each tentative collision the photon pair-produces (is absorbed) with probability
+  sigma(x, u) / sigma_maj; it scores 1 if it reaches the Sun, 0 otherwise;
+- expected: the weight exp(-sigma_u L) for the spatially uniform fields (CMB, EBL at z = 0, a
+  user table, a constant absorber: tau known in closed form) times the ratio-tracking
+  estimate prod (1 - sigma_d(x_k, u) / sigma_d,max) of exp(-tau_dust) over the tentative
+  collisions of the dust majorant (an unbiased estimate of the transmission).
+
+Scores a = (1/4pi) q(E, x_e) T / pdf(s) [kpc-units of q x ds; the caller converts] are added to
+the batch tallies (see :func:`simulate_batch`). Rates are in kpc^-1, distances in kpc.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from montecarlo.opacity.kernels import _far_field, _local_aniso, _locate
+from transport.emission.table_kernels import axisymmetric_q_spectrum, spherical_q_spectrum
+
+#: Geometry of the source: spherical table, axisymmetric table, weighted point set.
+SPHERICAL, AXISYMMETRIC, POINTS = 0, 1, 2
+#: Estimators.
+ANALOG, EXPECTED = 0, 1
+#: Dust field: none, direction-dependent table, angle-averaged table.
+DUST_NONE, DUST_ANISO, DUST_ISO = 0, 1, 2
+#: Global counters at the end of the tally vector.
+N_COUNTERS = 3            # photon histories, tracking steps, majorant violations
+#: Monopole + dipole functionals per photon and their 10 distinct cross products.
+N_FUNCTIONALS = 4
+N_CROSS = 10
+
+
+@njit(cache=True)
+def ang2pix_ring(nside, z, phi):
+    """HEALPix RING pixel of the direction with cos(theta) = z and azimuth phi in [0, 2pi)
+    (Gorski et al. 2005, ApJ 622, 759, sec. 4; the algorithm of healpy's ang2pix_ring_z_phi)."""
+    za = abs(z)
+    tt = (phi % (2.0 * math.pi)) * (2.0 / math.pi)          # in [0, 4)
+    if za <= 2.0 / 3.0:
+        temp1 = nside * (0.5 + tt)
+        temp2 = nside * z * 0.75
+        jp = int(temp1 - temp2)
+        jm = int(temp1 + temp2)
+        ir = nside + 1 + jp - jm
+        kshift = 1 - (ir & 1)
+        ip = (jp + jm - nside + kshift + 1) // 2
+        ip = ip % (4 * nside)
+        return 2 * nside * (nside - 1) + (ir - 1) * 4 * nside + ip
+    tp = tt - int(tt)
+    tmp = nside * math.sqrt(3.0 * (1.0 - za))
+    jp = int(tp * tmp)
+    jm = int((1.0 - tp) * tmp)
+    ir = jp + jm + 1
+    ip = int(tt * ir) % (4 * ir)
+    if z > 0.0:
+        return 2 * ir * (ir - 1) + ip
+    return 12 * nside * nside - 2 * ir * (ir + 1) + ip
+
+
+@njit(cache=True)
+def dust_rate_aniso(table, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz):
+    """Dust 1/lambda [kpc^-1] at one point and direction and one energy (stencil i, weights
+    w (4,)): the interpolation of :func:`montecarlo.opacity.kernels.rate_at_aniso` (multilinear
+    in (R, |z|, mu, psi) of ln rate, cubic in ln E, far-field dilution), allocation-free."""
+    iR, wR, iz, wz, im, wm, ip, wp = _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz)
+    acc = _far_field(R_g, z_g, math.hypot(x, y), z)
+    for a in range(2):
+        fa = wR if a else 1.0 - wR
+        for b in range(2):
+            fb = fa * (wz if b else 1.0 - wz)
+            for c in range(2):
+                fc = fb * (wm if c else 1.0 - wm)
+                for d in range(2):
+                    fd = fc * (wp if d else 1.0 - wp)
+                    if fd != 0.0:
+                        row = table[iR + a, iz + b, im + c, ip + d]
+                        acc += fd * (w[0] * row[i] + w[1] * row[i + 1] + w[2] * row[i + 2]
+                                     + w[3] * row[i + 3])
+    return math.exp(acc)
+
+
+@njit(cache=True)
+def dust_rate_iso(table, R_g, z_g, i, w, x, y, z):
+    """Angle-averaged dust 1/lambda [kpc^-1] at one point and energy (as rate_at_iso)."""
+    R = math.hypot(x, y)
+    iR, wR = _locate(R_g, R)
+    iz, wz = _locate(z_g, abs(z))
+    acc = _far_field(R_g, z_g, R, z)
+    for a in range(2):
+        fa = wR if a else 1.0 - wR
+        for b in range(2):
+            fb = fa * (wz if b else 1.0 - wz)
+            row = table[iR + a, iz + b]
+            acc += fb * (w[0] * row[i] + w[1] * row[i + 1] + w[2] * row[i + 2] + w[3] * row[i + 3])
+    return math.exp(acc)
+
+
+@njit(cache=True)
+def _dust_rate(mode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz):
+    if mode == DUST_ANISO:
+        return dust_rate_aniso(aniso, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz)
+    return dust_rate_iso(iso, R_g, z_g, i, w, x, y, z)
+
+
+@njit(cache=True)
+def sample_bin(cdf, xi):
+    """Index k with cdf[k] <= xi < cdf[k + 1] (cdf ascending from 0 to 1; empty bins skipped)."""
+    lo = 0
+    hi = cdf.size - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cdf[mid] <= xi:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def transmission(estimator, L, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu_g, psi_g,
+                 i, w, ox, oy, oz, nx, ny, nz, counters):
+    """Transmission score of one gamma ray from x_e = o + L n to the observer o along u = -n
+    (1 or 0 for the analog estimator, the expected-value weight otherwise). counters[1] +=
+    tracking steps, counters[2] += tentative collisions where the dust rate exceeded its
+    majorant (the estimate is then biased; the caller raises the majorant)."""
+    steps = 0
+    viol = 0
+    dust = dmode != DUST_NONE and sig_d_max > 0.0
+    if estimator == EXPECTED:
+        score = math.exp(-sig_u * L)
+        if dust:
+            t = 0.0
+            while True:
+                t -= math.log(1.0 - np.random.random()) / sig_d_max
+                if t >= L:
+                    break
+                steps += 1
+                s = L - t
+                rate = _dust_rate(dmode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w,
+                                  ox + s * nx, oy + s * ny, oz + s * nz, -nx, -ny, -nz)
+                if rate > sig_d_max:
+                    viol += 1
+                score *= 1.0 - rate / sig_d_max
+    else:
+        sig_maj = sig_u + (sig_d_max if dust else 0.0)
+        score = 1.0
+        if sig_maj > 0.0:
+            t = 0.0
+            while True:
+                t -= math.log(1.0 - np.random.random()) / sig_maj
+                if t >= L:
+                    break
+                steps += 1
+                xi = np.random.random() * sig_maj
+                if xi < sig_u:
+                    score = 0.0
+                    break
+                s = L - t
+                rate = _dust_rate(dmode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w,
+                                  ox + s * nx, oy + s * ny, oz + s * nz, -nx, -ny, -nz)
+                if rate > sig_d_max:
+                    viol += 1
+                if xi < sig_u + rate:
+                    score = 0.0
+                    break
+    counters[1] += steps
+    counters[2] += viol
+    return score
+
+
+@njit(cache=True)
+def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges, cdf,
+                   estimator, sig_u, dmode, sig_d_max, dust_i, dust_w, aniso, iso, R_g, z_g,
+                   mu_g, psi_g, pix_vec, region_of, region_npix, tally):
+    """Simulate ``n_photons`` histories with the random stream ``seed`` and add their scores
+    to ``tally`` (n_E, n_cols) + counters (see :func:`tally_columns`).
+
+    kind: SPHERICAL (sph = kernel tables of a SphericalEmission at the tally energies),
+    AXISYMMETRIC (axi likewise) or POINTS (points = (positions (N, 3) kpc, luminosity
+    (n_E, N) [s^-1 eV^-1 / kpc^2 units, see the caller], cdf (N + 1,) of the point choice)).
+    edges (K + 1,), cdf (n_pix, K + 1): the distance density of each pixel (tables).
+    sig_u (n_E,): the uniform rate; dust_i (n_E,), dust_w (n_E, 4): energy stencils of the dust
+    table, sig_d_max (n_E,) its majorant (0: no dust at that energy).
+    pix_vec (n_pix, 3): pixel centres (the dipole functionals); region_of (n_pix, n_reg)
+    booleans, region_npix (n_reg,).
+    """
+    np.random.seed(seed)
+    n_E = tally.shape[0] - 1
+    n_pix = pix_vec.shape[0]
+    n_reg = region_npix.size
+    q = np.empty(max(n_E, sph[3].shape[0], axi[6].shape[0]))   # the table writes all its energies
+    f = np.empty(N_FUNCTIONALS)
+    counters = tally[n_E]
+    c_map2 = n_pix
+    c_fun = 2 * n_pix
+    c_cross = c_fun + N_FUNCTIONALS
+    c_reg = c_cross + N_CROSS
+    c_reg2 = c_reg + n_reg
+    c_a0 = c_reg2 + n_reg
+    ox, oy, oz = origin[0], origin[1], origin[2]
+    pos, lum, pcdf = points
+    for _ in range(n_photons):
+        counters[0] += 1.0
+        if kind == POINTS:
+            k = sample_bin(pcdf, np.random.random())
+            dx = pos[k, 0] - ox
+            dy = pos[k, 1] - oy
+            dz = pos[k, 2] - oz
+            L = math.sqrt(dx * dx + dy * dy + dz * dz)
+            nx, ny, nz = dx / L, dy / L, dz / L
+            pix = ang2pix_ring(nside, nz, math.atan2(ny, nx) % (2.0 * math.pi))
+            inv_p = 1.0 / ((pcdf[k + 1] - pcdf[k]) * L * L * 4.0 * math.pi)
+            for e in range(n_E):
+                q[e] = lum[e, k] * inv_p
+        else:
+            z = 2.0 * np.random.random() - 1.0
+            phi = 2.0 * math.pi * np.random.random()
+            st = math.sqrt(max(0.0, 1.0 - z * z))
+            nx, ny, nz = st * math.cos(phi), st * math.sin(phi), z
+            pix = ang2pix_ring(nside, z, phi)
+            row = cdf[pix]
+            k = sample_bin(row, np.random.random())
+            p_bin = row[k + 1] - row[k]
+            if p_bin <= 0.0:
+                continue
+            width = edges[k + 1] - edges[k]
+            L = edges[k] + width * np.random.random()
+            x, y, zz = ox + L * nx, oy + L * ny, oz + L * nz
+            if kind == SPHERICAL:
+                spherical_q_spectrum(sph[0], sph[1], sph[2], sph[3], sph[4], x, y, zz, q)
+            else:
+                axisymmetric_q_spectrum(axi[0], axi[1], axi[2], axi[3], axi[4], axi[5], axi[6],
+                                        axi[7], axi[8], x, y, zz, q)
+            scale = width / p_bin
+            for e in range(n_E):
+                q[e] *= scale
+        for e in range(n_E):
+            a0 = q[e] / (4.0 * math.pi)
+            if a0 == 0.0:
+                continue
+            row_t = tally[e]
+            row_t[c_a0] += a0
+            row_t[c_a0 + 1] += a0 * a0
+            if estimator == EXPECTED or sig_u[e] > 0.0 or sig_d_max[e] > 0.0:
+                a = a0 * transmission(estimator, L, sig_u[e], dmode, sig_d_max[e], aniso, iso,
+                                      R_g, z_g, mu_g, psi_g, dust_i[e], dust_w[e], ox, oy, oz,
+                                      nx, ny, nz, counters)
+            else:
+                a = a0
+            if a == 0.0:
+                continue
+            m = n_pix * a
+            row_t[pix] += m
+            row_t[c_map2 + pix] += m * m
+            f[0] = a
+            f[1] = 3.0 * a * pix_vec[pix, 0]
+            f[2] = 3.0 * a * pix_vec[pix, 1]
+            f[3] = 3.0 * a * pix_vec[pix, 2]
+            c = 0
+            for r in range(N_FUNCTIONALS):
+                row_t[c_fun + r] += f[r]
+                for s in range(r, N_FUNCTIONALS):
+                    row_t[c_cross + c] += f[r] * f[s]
+                    c += 1
+            for g in range(n_reg):
+                if region_of[pix, g]:
+                    v = m / region_npix[g]
+                    row_t[c_reg + g] += v
+                    row_t[c_reg2 + g] += v * v
