@@ -12,12 +12,17 @@ Each also takes config= (None = the bundled default, a Config, a TOML path or a 
 Sky (line-of-sight integrals and maps, docs/physics.md, section 5):
     intensity(emission, E_eV, l_deg, b_deg, fields=("cmb", "dust"))  -> I [cm^-2 s^-1 sr^-1 eV^-1]
     dipole(healpix_map, nest=False)                                    -> (amplitude, l_deg, b_deg)
+
+Extragalactic (electromagnetic cascades, docs/extragalactic.md):
+    cascade_spectrum(z_source, E_inj_min_eV, E_inj_max_eV, index, ebl_model="dominguez",
+                     E_min_eV=1e8, n_primaries=2000, seed=1)  -> E_eV, E2dNdE, E2dNdE_err, energy_fraction
 """
+from montecarlo.cascade.api import cascade_spectrum
 from montecarlo.lineofsight.integrator import intensity
 from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
                                     optical_depth_ebl, optical_depth_galactic,
                                     survival_probability)
 from montecarlo.sky.analysis import dipole
 
-__all__ = ["Opacity", "dipole", "intensity", "mean_free_path_kpc", "optical_depth_cosmological",
+__all__ = ["Opacity", "cascade_spectrum", "dipole", "intensity", "mean_free_path_kpc", "optical_depth_cosmological",
            "optical_depth_ebl", "optical_depth_galactic", "survival_probability"]

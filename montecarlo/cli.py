@@ -7,6 +7,8 @@
                                                       pair-production survival probability
     corona sky [CONFIG] -o OUT.h5 [--plots] [--fits]  transport, emission, HEALPix maps,
                                                       region spectra, dipole, plane fits
+    corona extragalactic [CONFIG] -o OUT.h5 [--plots] Milky Way corona + coronae of all galaxies
+                                                      (EM cascades; mpirun-capable), seed 004 Fig. 4-7
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -23,6 +25,7 @@ from transport.core.errors import CoronaError
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
+from montecarlo.pipeline.extragalactic import cmd_extragalactic
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -82,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--equatorial", action="store_true",
                    help="also write FITS maps in equatorial (ICRS) coordinates (implies --fits)")
     p.set_defaults(func=cmd_sky)
+
+    p = sub.add_parser("extragalactic", help="Milky Way corona plus the coronae of all other "
+                       "galaxies, with electromagnetic cascades (seed 004 Fig. 4-7)")
+    _common(p)
+    p.add_argument("-o", "--output", default="runs/extragalactic.h5", help="output HDF5 file")
+    p.add_argument("--plots", action="store_true",
+                   help="also draw OUT_spectra.png (Fig. 4/6/7) and OUT_dipole.png (Fig. 5)")
+    p.set_defaults(func=cmd_extragalactic)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])
