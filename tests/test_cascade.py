@@ -51,9 +51,9 @@ def test_inverse_compton_rate_thomson_limit_and_klein_nishina():
     np.testing.assert_allclose(low, SIGMA_T_CM2 * n, rtol=0.005, atol=0)
     high = interactions.rates_per_cm([1e15, 1e17], 0.0, "none", lepton=True) / (SIGMA_T_CM2 * n)
     assert high[0] < 0.5 and high[1] < 0.03
-    # sigma_KN at the invariant of a photon of m_e c^2 in the rest frame: 0.4318 sigma_T
+    # sigma_KN for a photon of m_e c^2 in the electron rest frame: 2.866e-25 cm^2 = 0.4308 sigma_T
     s = M_E_EV ** 2 * 3.0
-    assert interactions.sigma_kn_cm2([s])[0] / SIGMA_T_CM2 == pytest.approx(0.43177, rel=1e-3, abs=0)
+    assert interactions.sigma_kn_cm2([s])[0] / SIGMA_T_CM2 == pytest.approx(0.4308, rel=1e-3, abs=0)
 
 
 def test_secondary_energy_tables_have_the_right_means():
