@@ -87,7 +87,9 @@ def _layout(n_cells, nb):
 
 
 def simulate(tables: CascadeTables, settings: Settings, E_inj, z_inj, cell, n_cells, seed):
-    """One kernel call (one random stream ``seed``); returns the flat tally vector."""
+    """One kernel call (one random stream ``seed``); returns the flat tally vector. The kernel
+    seeds numba's Mersenne Twister, whose seed is 32 bits (numba casts it to uint32): the low
+    32 bits are passed, which also lets the same kernel run as pure Python (NUMBA_DISABLE_JIT)."""
     edges = settings.edges_eV
     nb = edges.size - 1
     spec = np.zeros((n_cells, nb))
@@ -96,7 +98,7 @@ def simulate(tables: CascadeTables, settings: Settings, E_inj, z_inj, cell, n_ce
     cnt = np.zeros(ck.N_COUNTERS)
     status = ck.run_cascades(np.ascontiguousarray(E_inj, dtype=float),
                              np.ascontiguousarray(z_inj, dtype=float),
-                             np.ascontiguousarray(cell, dtype=np.int64), int(seed),
+                             np.ascontiguousarray(cell, dtype=np.int64), int(seed) & 0xFFFFFFFF,
                              float(settings.E_min_eV), float(np.log(edges[0])),
                              float(np.log(edges[1] / edges[0])), spec, spec_sq, acc, cnt,
                              float(settings.thinning), float(settings.ic_group),
