@@ -115,18 +115,25 @@ class ResponseTable:
         w[1:] += 0.5 * d
         return w * self.E_inj_eV * L(self.E_inj_eV)
 
-    def single_source(self, z_source, L):
+    def single_source(self, z_source, L, with_error=False):
         """Cascade spectrum dN/dE_obs [eV^-1 s^-1] at the bin centres of a source at z_source
-        emitting L(E) [s^-1 eV^-1] (local energies): linear in z between nodes."""
+        emitting L(E) [s^-1 eV^-1] (local energies): linear in z between nodes, trapezoid in
+        ln E_inj. with_error: also the statistical error from G_err."""
         z_all = np.concatenate([[0.0], self.z])
         if not 0.0 <= z_source <= z_all[-1]:
             raise ArgumentError(f"z_source = {z_source!r} is outside the response table: allowed "
                                 f"0 <= z_source <= {z_all[-1]:g}")
         j = min(np.searchsorted(z_all, z_source, side="right") - 1, z_all.size - 2)
         g = (z_source - z_all[j]) / (z_all[j + 1] - z_all[j])
-        G_all = np.concatenate([np.zeros((1,) + self.G.shape[1:]), self.G])
-        Gz = (1 - g) * G_all[j] + g * G_all[j + 1]
-        return self._energy_weights(L) @ Gz
+        pad = np.zeros((1,) + self.G.shape[1:])
+        G_all = np.concatenate([pad, self.G])
+        E_all = np.concatenate([pad, self.G_err])
+        w = self._energy_weights(L)
+        value = w @ ((1 - g) * G_all[j] + g * G_all[j + 1])
+        if not with_error:
+            return value
+        var = (w ** 2) @ ((1 - g) ** 2 * E_all[j] ** 2 + g ** 2 * E_all[j + 1] ** 2)
+        return value, np.sqrt(var)
 
     def cascade_intensity(self, L, universe: Universe):
         """Eq. (2) of :mod:`montecarlo.cascade.extragalactic` at the bin centres
