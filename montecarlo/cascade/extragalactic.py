@@ -93,17 +93,14 @@ class EmissionRate:
 
 def direct_intensity(E0_eV, L, universe: Universe = Universe(), tau=None):
     """Eq. (1) at observed energies E0_eV [cm^-2 s^-1 sr^-1 eV^-1]; ``tau(E0, z)`` the optical
-    depth (None: no absorption, e.g. neutrinos)."""
-    E0 = np.atleast_1d(np.asarray(E0_eV, dtype=float))
+    depth, vectorised over broadcast arrays (None: no absorption, e.g. neutrinos)."""
+    E0 = np.atleast_1d(np.asarray(E0_eV, dtype=float)).ravel()
     z, w = universe.z_quadrature()
     weight = w * universe.n_gal_cm3(z) / cosmo.hubble_per_s(z, universe.cosmology)
-    total = np.zeros(E0.size)
-    for zk, wk in zip(z, weight):
-        term = L((1.0 + zk) * E0)
-        if tau is not None:
-            term = term * np.exp(-tau(E0, zk))
-        total += wk * term
-    return (C_CM_S / (4.0 * np.pi) * total).reshape(np.shape(E0_eV))
+    terms = L((1.0 + z[None, :]) * E0[:, None])
+    if tau is not None:
+        terms = terms * np.exp(-tau(E0[:, None], z[None, :]))
+    return (C_CM_S / (4.0 * np.pi) * terms @ weight).reshape(np.shape(E0_eV))
 
 
 def I_z_power_law(alpha: float, universe: Universe = Universe()) -> float:

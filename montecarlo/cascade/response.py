@@ -92,20 +92,21 @@ class ResponseTable:
         return np.sqrt(self.edges_eV[1:] * self.edges_eV[:-1])
 
     def tau_photon(self, E0_eV, z):
-        """Photon optical depth from z (bilinear in ln E0, z) of the cascade's own rates."""
-        E0 = np.atleast_1d(np.asarray(E0_eV, dtype=float))
+        """Photon optical depth from z (bilinear in ln E0, z) of the cascade's own rates;
+        E0_eV and z broadcast together."""
+        E0, zz = np.broadcast_arrays(np.asarray(E0_eV, dtype=float), np.asarray(z, dtype=float))
         dl = self.lnE_tau[1] - self.lnE_tau[0]
         t = np.clip((np.log(E0) - self.lnE_tau[0]) / dl, 0, self.lnE_tau.size - 1.000001)
         i = t.astype(int)
         f = t - i
         dz = self.z_tau[1] - self.z_tau[0]
-        u = min(max(float(z) / dz, 0.0), self.z_tau.size - 1.000001)
-        k = int(u)
+        u = np.clip(zz / dz, 0.0, self.z_tau.size - 1.000001)
+        k = u.astype(int)
         g = u - k
         T = self.tau
         lo = (1 - f) * T[i, k] + f * T[i + 1, k]
         hi = (1 - f) * T[i, k + 1] + f * T[i + 1, k + 1]
-        return ((1 - g) * lo + g * hi).reshape(np.shape(E0_eV))
+        return (1 - g) * lo + g * hi
 
     def _energy_weights(self, L):
         lnE = np.log(self.E_inj_eV)
