@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="runs/extragalactic.h5", help="output HDF5 file")
     p.add_argument("--plots", action="store_true",
                    help="also draw OUT_spectra.png (Fig. 4/6/7) and OUT_dipole.png (Fig. 5)")
+    p.add_argument("--write-table", metavar="H5", default=None,
+                   help="only build (or load) the cascade response table and write it to H5 "
+                        "(regenerates inputs/cascade/response_dominguez.h5)")
     p.set_defaults(func=cmd_extragalactic)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")

@@ -146,6 +146,12 @@ def cmd_extragalactic(args) -> int:
     if rank_and_size(world())[0] != 0:
         return 0
     t_table = time.perf_counter() - t0
+    if args.write_table:
+        table.write(args.write_table, cfg, seeds={"seed": spec.seed})
+        if not args.quiet:
+            print(f"wrote the response table to {args.write_table} ({t_table:.1f} s; key "
+                  f"{table.key[:12]}, energy closure {table.attrs.get('energy_closure_mean', float('nan')):.2e})")
+        return 0
     sol = solve(cfg, progress=not args.quiet)
     emissions = build_emissions(cfg, sol)
     if "corona" not in emissions or "gamma" not in emissions["corona"] or "nu" not in emissions["corona"]:
@@ -157,7 +163,7 @@ def cmd_extragalactic(args) -> int:
     write_products(args.output, cfg, p, table, {"seed": spec.seed})
     if not args.quiet:
         print(f"wrote {args.output} ({time.perf_counter() - t0:.1f} s; response table "
-              f"{t_table:.1f} s, {table.attrs.get('spec_json', '')[:0]}key {table.key[:12]}; "
+              f"{t_table:.1f} s, key {table.key[:12]}; "
               f"normalisation reference: {cfg.normalization.reference})")
         for k, v in p.scalars.items():
             print(f"  {k} = {v:.4g}")
