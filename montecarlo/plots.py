@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from montecarlo import observations as obs
+from transport.cosmicrays.normalization import kascade_points
 
 #: Seed 000 Fig. 5, right panel: energies of the distance curves [eV] (red, blue).
 FIG5_ENERGIES_EV = (2e14, 1e15)
@@ -219,7 +220,6 @@ def plot_extragalactic(products, path, title=""):
     (red) and all-flavour neutrinos (blue), the gamma rays' isotropic part (black dotted: the
     corona's anticentre intensity plus the extragalactic one), IceCube, the Fermi-LAT IGRB and
     the KASCADE / KASCADE-Grande cosmic-ray flux."""
-    from transport.cosmicrays.normalization import kascade_points
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.2, 5.2))
     E, s = products.E_eV, products.spectra

@@ -66,7 +66,9 @@ def cascade_spectrum(z_source, E_inj_min_eV, E_inj_max_eV, index, ebl_model="dom
                            bins_per_decade=int(bins_per_decade), E_bins_max_eV=max(hi, 10 * E_min_eV),
                            cascade=bool(cascade), tally_primary=bool(tally_primary),
                            T0_K=cfg.fields.cmb_T0_K)
-    tables = interactions.cascade_tables(cfg, model, cosmology, z_top, progress)
+    # tables up to the next multiple of 0.5 above z_source: quick to build, cached per step
+    z_table = min(z_top, max(0.5, float(np.ceil(z / 0.5)) * 0.5))
+    tables = interactions.cascade_tables(cfg, model, cosmology, z_table, progress)
     tally = mc.run_power_law(tables, settings, z, lo, hi, float(index), int(n_primaries), int(seed),
                              progress=progress)
     dn, err = tally.dN_dE()

@@ -28,6 +28,7 @@ from transport.core.constants import C_CM_S
 from transport.core.errors import ArgumentError
 
 from montecarlo.cascade import cosmology as cosmo
+from montecarlo.lineofsight.integrator import intensity
 
 #: Redshift quadrature of eq. (1): Gauss-Legendre, ORDER nodes on segments of at most DZ.
 ORDER = 8
@@ -115,7 +116,6 @@ def I_z_power_law(alpha: float, universe: Universe = Universe()) -> float:
 def anticentre_intensity(emission, E_eV, r_sun_kpc: float = 8.5):
     """Milky Way corona intensity towards the Galactic anticentre, unattenuated
     [cm^-2 s^-1 sr^-1 eV^-1]: (1/4 pi) Integral_0^inf q(E, r_sun + s) ds."""
-    from montecarlo.lineofsight.integrator import intensity
     return np.asarray(intensity(emission, np.asarray(E_eV, dtype=float), 180.0, 0.0, fields=(),
                                 r_sun_kpc=r_sun_kpc), dtype=float)
 

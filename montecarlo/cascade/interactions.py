@@ -203,20 +203,6 @@ class CascadeTables:
     q_ic: np.ndarray
     path: str = ""
 
-    def tau_photon(self, E0_eV, z):
-        """Optical depth (bilinear in ln E, z) of photons observed at E0_eV from redshift z."""
-        E0 = np.atleast_1d(np.asarray(E0_eV, dtype=float))
-        lnE = np.log(E0)
-        t = np.clip((lnE - self.lnE[0]) / (self.lnE[1] - self.lnE[0]), 0, self.lnE.size - 1.000001)
-        i = t.astype(int)
-        f = t - i
-        u = np.clip(np.asarray(z, dtype=float) / DZ_TAU, 0, self.z_tau.size - 1.000001)
-        k = np.asarray(u).astype(int)
-        g = u - k
-        T = self.tau_gamma
-        row = lambda kk: (1 - f) * T[i, kk] + f * T[i + 1, kk]   # noqa: E731
-        return ((1 - g) * row(k) + g * row(k + 1)).reshape(np.shape(E0_eV))
-
     def kernel_args(self):
         """The table arguments of :func:`montecarlo.cascade.kernels.run_cascades`, in order."""
         return (self.lnE, self.z_tau, self.tau_gamma, self.tau_lepton, self.z_s, self.ln_x,
@@ -250,7 +236,8 @@ def z_max_of(model: str, z_max: float) -> float:
     return float(z_max)
 
 
-def build_arrays(model: str, cosmology_name: str, z_max: float, progress=False) -> dict:
+def build_arrays(model: str, cosmology_name: str, z_max: float, T0_K: float = cmb_field.T0_K,
+                 progress=False) -> dict:
     """Compute the arrays of :class:`CascadeTables` (a few seconds)."""
     from tqdm.auto import tqdm
     E = _log_grid(*E_TABLE_RANGE_EV, E_PER_DECADE)
@@ -265,7 +252,7 @@ def build_arrays(model: str, cosmology_name: str, z_max: float, progress=False) 
     rate_g = np.empty((E.size, n_zt))
     rate_e = np.empty((E.size, n_zt))
     for k in tqdm(range(n_zt), desc="cascade rates", disable=not progress, leave=False):
-        F = F_of_x(xr, target_density(xr, min(z_tau[k], z_max), model))
+        F = F_of_x(xr, target_density(xr, min(z_tau[k], z_max), model, T0_K))
         El = E * (1.0 + z_tau[k])
         rate_g[:, k] = rate_integrands(El, xr, F, False) @ wx
         rate_e[:, k] = rate_integrands(El, xr, F, True) @ wx
@@ -279,7 +266,7 @@ def build_arrays(model: str, cosmology_name: str, z_max: float, progress=False) 
     cdf_g = np.empty((n_zs, E.size, x.size))
     cdf_e = np.empty((n_zs, E.size, x.size))
     for k in range(n_zs):
-        F = F_of_x(x, target_density(x, min(z_s[k], z_max), model))
+        F = F_of_x(x, target_density(x, min(z_s[k], z_max), model, T0_K))
         for integrand, cdf in ((rate_integrands(E, x, F, False), cdf_g),
                                (rate_integrands(E, x, F, True), cdf_e)):
             g = integrand * 1.0
@@ -320,7 +307,7 @@ def _tables(cfg, model, cosmology_name, z_max, progress):
     key = repr(sorted(spec.items()))
     if key not in _MEMORY:
         arrays, path, _ = cached_table(f"cascade-{model}", cfg, spec,
-                                       lambda p: build_arrays(model, cosmology_name, z_max, p),
+                                       lambda p: build_arrays(model, cosmology_name, z_max, cfg.fields.cmb_T0_K, p),
                                        _UNITS, progress)
         c = {k: np.ascontiguousarray(v, dtype=float) for k, v in arrays.items()}
         _MEMORY[key] = CascadeTables(model, cosmology_name, z_max, np.log(c["E_eV"]), c["z_tau"],
