@@ -108,7 +108,7 @@ def test_absorption_only_limit_is_exp_minus_tau():
 
 
 def berezinsky_kalashev(E, eps_X, eps_a, E_casc):
-    """Berezinsky & Kalashev (2016, arXiv:1603.03989, eq. 2) universal cascade spectrum,
+    """Berezinsky & Kalashev (2016, arXiv:1603.03989) universal cascade spectrum,
     J ~ (E/eps_X)^-1.5 below eps_X, (E/eps_X)^-2 up to eps_a, 0 above, normalised to E_casc."""
     J = np.where(E < eps_X, (E / eps_X) ** -1.5, (E / eps_X) ** -2.0) * (E <= eps_a)
     norm = E_casc / (eps_X ** 2 * (2.0 + np.log(eps_a / eps_X)))      # Integral E J dE, E >> 0
@@ -118,7 +118,7 @@ def berezinsky_kalashev(E, eps_X, eps_a, E_casc):
 def test_cascade_shape_berezinsky_kalashev(tables):
     """Monochromatic 100 TeV photons at z = 0.1: below eps_X the spectrum rises like E^0.5 in
     E^2 dN/dE (E^-1.5), flattens (E^-2) up to eps_a and is cut above. eps_a = 1 TeV
-    (tau_EBL = 1 at z = 0.1), eps_X = (1/3) (eps_CMB / m^2) eps_a^2 = 1.1 GeV (B&K eq. 3).
+    (tau_EBL = 1 at z = 0.1), eps_X = (1/3) (eps_CMB / m^2) eps_a^2 = 1.1 GeV (B&K).
     Measured (300 primaries): E^2 dN/dE slope 0.25-0.6 at 10-100 MeV (index 1.4-1.75), MC / B&K
     between 0.72 and 1.86 from 30 MeV to 300 GeV (B&K's breaks are sharp, the MC's smooth;
     the largest excess is at the lowest energies); the bounds are 0.55 and 2."""

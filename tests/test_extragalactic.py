@@ -81,8 +81,8 @@ def _corona(alpha):
 @pytest.mark.parametrize("alpha", [2.0, 2.4])
 def test_xi_from_its_definition(alpha):
     """xi = I_MW(anticentre) / I_EG against the seed's closed form for a power law,
-    xi = M*_MW Integral_{R_sun}^{R_max} q dr / (c I_z Integral 4 pi r^2 q dr) (the 4 pi's
-    cancel): 1 %. (The bundled corona gives xi ~ 13, not the seed's xi < 1: see
+    xi = M*_MW I_MW / (4 pi c I_z I_V), I_MW = Integral_{R_sun}^{R_max} q dr, I_V = Integral
+    r^2 q dr: 1 %. (The bundled corona gives xi ~ 13, not the seed's xi < 1: see
     docs/extragalactic.md.)"""
     u = eg.Universe("seed", "chabrier", 3.9)
     em, r, q = _corona(alpha)
