@@ -32,6 +32,7 @@ from transport.core.output import atomic_hdf5, provenance
 
 from montecarlo.cascade import cosmology as cosmo
 from montecarlo.cascade import interactions
+from montecarlo.cascade import kernels as ck
 from montecarlo.cascade import montecarlo as mc
 from montecarlo.cascade.extragalactic import Universe, direct_intensity
 from montecarlo.opacity.ratetables import cache_directory
@@ -214,8 +215,8 @@ def build(cfg, spec: ResponseSpec, progress=False, checkpoint_path=None) -> Resp
     attrs = {"spec_json": json.dumps(asdict(spec), default=str),
              "energy_closure_max": float(np.max(np.abs(closure))),
              "energy_closure_mean": float(np.mean(closure)),
-             "events_pairs": float(tally.counters[mc.ck.CNT_PAIRS]),
-             "events_ic": float(tally.counters[mc.ck.CNT_IC])}
+             "events_pairs": float(tally.counters[ck.CNT_PAIRS]),
+             "events_ic": float(tally.counters[ck.CNT_IC])}
     return ResponseTable(z, E, tally.edges_eV, dn.reshape(shape), err.reshape(shape),
                          tables.lnE, tables.z_tau, tables.tau_gamma, spec.key(), attrs)
 
