@@ -18,7 +18,11 @@ Monte Carlo (docs/montecarlo.md):
                 estimator="expected")                                 -> MCResult (maps, errors)
 
 Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
+Extragalactic (electromagnetic cascades, docs/extragalactic.md):
+    cascade_spectrum(z_source, E_inj_min_eV, E_inj_max_eV, index, ebl_model="dominguez",
+                     E_min_eV=1e8, n_primaries=2000, seed=1)  -> E_eV, E2dNdE, E2dNdE_err, energy_fraction
 """
+from montecarlo.cascade.api import cascade_spectrum
 from montecarlo.lineofsight.integrator import intensity
 from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,
                                     optical_depth_ebl, optical_depth_galactic,
@@ -26,5 +30,6 @@ from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_c
 from montecarlo.propagation import MCResult, PointEmission, monte_carlo
 from montecarlo.sky.analysis import dipole
 
-__all__ = ["MCResult", "Opacity", "PointEmission", "dipole", "intensity", "monte_carlo", "mean_free_path_kpc", "optical_depth_cosmological",
-           "optical_depth_ebl", "optical_depth_galactic", "survival_probability"]
+__all__ = ["MCResult", "Opacity", "PointEmission", "cascade_spectrum", "dipole", "intensity",
+           "mean_free_path_kpc", "monte_carlo", "optical_depth_cosmological", "optical_depth_ebl",
+           "optical_depth_galactic", "survival_probability"]

@@ -10,6 +10,8 @@
     [mpirun -n N] corona mc [CONFIG] -o OUT.h5 [--emission TRANSPORT.h5]
                                                       Monte Carlo maps, all-sky, regions,
                                                       dipole with errors (docs/montecarlo.md)
+    corona extragalactic [CONFIG] -o OUT.h5 [--plots] Milky Way corona + coronae of all galaxies
+                                                      (EM cascades; mpirun-capable), seed 004 Fig. 4-7
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -32,6 +34,7 @@ from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_
                                           cmd_transport)
 from montecarlo.parallel import RunInterrupted
 from montecarlo.pipeline.mc import cmd_mc
+from montecarlo.pipeline.extragalactic import cmd_extragalactic
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -115,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="propagate the /emission tables of a `corona transport` file "
                         "(default: mc.emission_file, else compute them)")
     p.set_defaults(func=cmd_mc)
+
+    p = sub.add_parser("extragalactic", help="Milky Way corona plus the coronae of all other "
+                       "galaxies, with electromagnetic cascades (seed 004 Fig. 4-7)")
+    _common(p)
+    p.add_argument("-o", "--output", default="runs/extragalactic.h5",
+                   help="output HDF5 file (default: %(default)s)")
+    _overwrite(p)
+    p.add_argument("--plots", action="store_true",
+                   help="also draw OUT_spectra.png (Fig. 4/6/7) and OUT_dipole.png (Fig. 5)")
+    p.add_argument("--write-table", metavar="H5", default=None,
+                   help="only build (or load) the cascade response table and write it to H5 "
+                        "(regenerates inputs/cascade/response_dominguez.h5)")
+    p.set_defaults(func=cmd_extragalactic)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from montecarlo import observations as obs
+from transport.cosmicrays.normalization import kascade_points
 
 #: Seed 000 Fig. 5, right panel: energies of the distance curves [eV] (red, blue).
 FIG5_ENERGIES_EV = (2e14, 1e15)
@@ -208,6 +209,54 @@ def plot_dipole(products, path, model="corona"):
     ax.set_xlabel("energy E [eV]")
     ax.set_ylabel("anisotropy")
     ax.set_title(f"dipole anisotropy of the {model} emission")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_extragalactic(products, path, title=""):
+    """Seed 004 Fig. 4, 6, 7: Milky Way corona (dashed) and all galaxies (solid) gamma rays
+    (red) and all-flavour neutrinos (blue), the gamma rays' isotropic part (black dotted: the
+    corona's anticentre intensity plus the extragalactic one), IceCube, the Fermi-LAT IGRB and
+    the KASCADE / KASCADE-Grande cosmic-ray flux."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.2, 5.2))
+    E, s = products.E_eV, products.spectra
+    for particle, colour, name in (("gamma", "tab:red", "gamma"), ("nu", "tab:blue", "nu (all flavours)")):
+        ax.loglog(E, _e2_gev(E, s[f"mw_{particle}_all_sky"]), "--", color=colour,
+                  label=f"Milky Way corona, {name}")
+        ax.loglog(E, _e2_gev(E, s[f"total_{particle}"]), "-", color=colour,
+                  label=f"all galaxies incl. Milky Way, {name}")
+    ax.loglog(E, _e2_gev(E, s["eg_gamma_cascade"]), "-.", color="tab:orange", lw=1,
+              label="extragalactic gamma: cascade part")
+    ax.loglog(E, _e2_gev(E, s["isotropic_gamma"]), ":", color="k", label="gamma, isotropic part")
+    _points(ax, obs.icecube_binned(), "s", "IceCube (all flavours)", color="tab:blue", ms=3)
+    _points(ax, obs.fermi_igrb(), "o", "Fermi-LAT IGRB (model A)", color="tab:red", ms=3)
+    for k, (label, (Ek, flux, lo, hi)) in enumerate(kascade_points().items()):
+        ax.errorbar(Ek, _e2_gev(Ek, flux), yerr=[_e2_gev(Ek, lo), _e2_gev(Ek, hi)], fmt="x",
+                    color="0.4", ms=4, lw=0.8, label=label)
+    ax.set_xlim(E[0], E[-1] * 10)
+    ax.set_ylim(1e-12, 1e-4)
+    _finish(fig, ax, path, "energy E [eV]", title or "coronae of all galaxies")
+
+
+def plot_dipole_extragalactic(products, path, title=""):
+    """Seed 004 Fig. 5 with the isotropic extragalactic intensity added: dipole amplitude
+    3 <I mu> / <I> and contrast of the corona alone (dashed) and with it (solid)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    E, s = products.E_eV, products.spectra
+    for particle, colour in (("gamma", "tab:red"), ("nu", "tab:blue")):
+        ax.semilogx(E, s[f"dipole_{particle}_corona"], "--", color=colour,
+                    label=f"{particle}: dipole, corona alone")
+        ax.semilogx(E, s[f"dipole_{particle}_with_eg"], "-", color=colour,
+                    label=f"{particle}: dipole, + extragalactic")
+        ax.semilogx(E, s[f"contrast_{particle}_with_eg"], ":", color=colour,
+                    label=f"{particle}: (Imax - Imin)/(Imax + Imin), + extragalactic")
+    ax.set_xlabel("energy E [eV]")
+    ax.set_ylabel("anisotropy")
+    ax.set_title(title or "dipole anisotropy")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

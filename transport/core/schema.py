@@ -326,6 +326,32 @@ SCHEMA = {
                               '/emission tables are propagated instead of recomputing them; '
                               '"" = compute the emission from the config'),
     },
+    "extragalactic": {
+        "ebl_model": Choice("EBL photon density of the cascade and absorption (ebltable; "
+                            "docs/physics.md, section 4)", "dominguez", "dominguez-upper",
+                            "dominguez-lower", "franceschini", "kneiske", "saldana-lopez",
+                            "gilmore", "gilmore-fixed", "finke", "finke2022"),
+        "cosmology": Choice('"planck18" (Planck 2018) or "seed" (flat H0 = 70, Omega_m = 0.3, '
+                            "seed 004)", "planck18", "seed"),
+        "imf": Choice("IMF of the stellar-mass density rho*(z) (Madau & Dickinson 2014 eq. 15 "
+                      "and 2; chabrier = 0.61 x salpeter, consistent with M*_MW)",
+                      "chabrier", "salpeter"),
+        "m_star_mw_msun": Real("Milky Way stellar mass [M_sun] (McMillan 2011)", lo=1e9, hi=1e12),
+        "z_max": Real("upper redshift of the cosmological sum (at most the EBL model's range, "
+                      "3.9 for dominguez, and the response table's last node)", lo=0.01, hi=10),
+        "E_min_eV": Real("lowest observed photon energy followed by the cascade [eV]", lo=1e7, hi=1e10),
+        "E_max_eV": Real("highest energy of the output spectra [eV]", lo=1e10, hi=1e19),
+        "E_per_decade": Int("energies per decade of the output spectra", lo=1, hi=100),
+        "thinning": Real("thinning exponent a of the cascade Monte Carlo, children kept with "
+                         "probability (E_i / E)^a (0 = all)", lo=0, hi=1),
+        "ic_group": Real("largest energy fraction of one grouped inverse-Compton step",
+                         lo=1e-4, hi=0.2),
+        "table_primaries_per_cell": Int("Monte Carlo primaries per (E_inj, z_inj) node of the "
+                                        "response table", lo=1, hi=10**7),
+        "seed": Int("random seed of the cascade Monte Carlo", lo=0, hi=2**62),
+        "directions": Int("Gauss-Legendre directions (in the angle from the Galactic centre) "
+                          "of the Milky Way corona's all-sky average and dipole", lo=4, hi=256),
+    },
 }
 
 

@@ -1,0 +1,178 @@
+"""Electromagnetic cascade Monte Carlo (montecarlo.cascade): rates against the opacity module
+and the Thomson limit, energy conservation, the absorption-only limit against exp(-tau) of the
+opacity module, the cascade shape against Berezinsky & Kalashev (2016), rank invariance, and
+the bundled response table.
+
+Small sizes: tables to z = 0.15 (or 0.5), a few hundred primaries.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from montecarlo import cascade_spectrum
+from montecarlo.cascade import interactions, kernels as ck, montecarlo as mc
+from montecarlo.cascade.response import ResponseSpec, ResponseTable, bundled_path
+from montecarlo.fields import cmb as cmb_field
+from montecarlo.opacity.api import opacity_for, optical_depth_cosmological
+from transport.core.config import load_config
+from transport.core.constants import M_E_EV, SIGMA_T_CM2
+from transport.core.errors import ArgumentError
+
+HERE = Path(__file__).parent
+CFG = load_config(None)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return interactions.cascade_tables(CFG, "dominguez", "planck18", 0.15)
+
+
+def test_pair_rates_match_the_opacity_module():
+    """Eq. (1) of interactions (s-integral) against the opacity module's Gould-Schreder rates,
+    CMB + EBL: 1.5 % (the EBL's long-wavelength edge on the 64-per-decade target grid; a
+    factor-2 error in either form fails)."""
+    E = np.array([3e11, 1e12, 1e13, 1e14, 1e15, 1e17])
+    opacity = opacity_for(None)
+    for z in (0.0, 1.0):
+        ours = interactions.rates_per_cm(E, z, "dominguez", lepton=False)
+        ref = opacity.rate_isotropic_per_cm(E, ("cmb", "ebl"), z)
+        np.testing.assert_allclose(ours, ref, rtol=0.015, atol=0)
+
+
+def test_inverse_compton_rate_thomson_limit_and_klein_nishina():
+    """Low energies: sigma_T n_CMB (CMB alone, 0.5 % for the target grid); in the
+    Klein-Nishina regime the rate falls: below half of it at 1e15 eV (0.31), below 3 % at 1e17 eV (0.015)."""
+    n = float(cmb_field.number_density_cm3(cmb_field.T0_K))
+    low = interactions.rates_per_cm([1e8, 1e9], 0.0, "none", lepton=True)
+    np.testing.assert_allclose(low, SIGMA_T_CM2 * n, rtol=0.005, atol=0)
+    high = interactions.rates_per_cm([1e15, 1e17], 0.0, "none", lepton=True) / (SIGMA_T_CM2 * n)
+    assert high[0] < 0.5 and high[1] < 0.03
+    # sigma_KN for a photon of m_e c^2 in the electron rest frame: 2.866e-25 cm^2 = 0.4308 sigma_T
+    s = M_E_EV ** 2 * 3.0
+    assert interactions.sigma_kn_cm2([s])[0] / SIGMA_T_CM2 == pytest.approx(0.4308, rel=1e-3, abs=0)
+
+
+def test_secondary_energy_tables_have_the_right_means():
+    """Thomson limit: the mean up-scattered photon fraction 1 - y is d/2... for s = m^2 (1 + d),
+    d << 1: <1 - y> = d / 2 (isotropic in the rest frame); pair production is symmetric."""
+    ln_ds_pp, q_pp, ln_ds_ic, q_ic = interactions.secondary_tables()
+    d = np.exp(ln_ds_ic[0])                                # 1e-8
+    t = q_ic[0]
+    frac = -np.expm1(t * -np.log1p(d))
+    np.testing.assert_allclose(np.mean(0.5 * (frac[1:] + frac[:-1])), d / 2, rtol=0.01, atol=0)
+    assert np.all(np.diff(q_pp, axis=1) >= 0) and np.all(q_pp[:, -1] == pytest.approx(1.0, abs=1e-12, rel=0))
+
+
+@pytest.mark.parametrize("thinning", [0.0, 1.0])
+def test_energy_is_conserved_in_every_cascade(tables, thinning):
+    """Without thinning and with a = 1 (one child kept, weight E/E_i) each cascade closes
+    exactly: injected = photons + leptons + below threshold + adiabatic, < 1e-9 (the target
+    is 1 %)."""
+    res = mc.run_power_law(tables, mc.Settings(thinning=thinning), 0.1, 1e13, 1e13, 2.0,
+                           4 if thinning == 0.0 else 100, 3, batch_size=100)
+    per_cascade = res.counters[ck.CNT_CLOSURE] / res.counters[ck.CNT_PRIMARIES]
+    assert per_cascade < 1e-9
+    assert abs(res.closure()[0]) < 1e-9
+    acc = res.accounts[0]
+    assert acc[ck.ACC_BELOW] > 0 and acc[ck.ACC_ADIABATIC] > 0 and acc[ck.ACC_PHOTONS] > 0
+
+
+def test_energy_is_conserved_on_average_with_partial_thinning(tables):
+    """a = 0.5: conserved in expectation; 600 cascades close to < 1 % + 4 standard errors."""
+    n = 600
+    edges = mc.Settings().edges_eV
+    vec = mc.simulate(tables, mc.Settings(thinning=0.5), np.full(n, 1e13), np.full(n, 0.1),
+                      np.arange(n), n, 7)
+    t = mc.unpack(vec, n, edges, np.ones(n))
+    c = t.closure()
+    assert abs(c.mean()) < 0.01 + 4 * c.std() / np.sqrt(n)
+
+
+def test_absorption_only_limit_is_exp_minus_tau():
+    """Cascade off: the fraction of primaries arriving equals exp(-tau) of the opacity module
+    (seed cosmology, as the opacity module's [cosmology]); 20000 primaries: 4 binomial sigma
+    plus 1.5 % for the rate tables."""
+    tb = interactions.cascade_tables(CFG, "dominguez", "seed", 0.5)
+    st = mc.Settings(cascade=False)
+    for k, (z, E0) in enumerate(((0.1, 1e12), (0.3, 4e11), (0.5, 3e11))):
+        n = 20000
+        t = mc.run_power_law(tb, st, z, E0 * (1 + z), E0 * (1 + z), 2.0, n, 20 + k, batch_size=n)
+        P = t.accounts[0, ck.ACC_PHOTONS] / t.accounts[0, ck.ACC_INJECTED] * (1 + z)
+        ref = float(np.exp(-optical_depth_cosmological(E0, z)))
+        assert abs(P - ref) < 4 * np.sqrt(ref * (1 - ref) / n) + 0.015 * ref, (z, E0, P, ref)
+        assert abs(t.closure()[0]) < 1e-12
+
+
+def berezinsky_kalashev(E, eps_X, eps_a, E_casc):
+    """Berezinsky & Kalashev (2016, arXiv:1603.03989) universal cascade spectrum,
+    J ~ (E/eps_X)^-1.5 below eps_X, (E/eps_X)^-2 up to eps_a, 0 above, normalised to E_casc."""
+    J = np.where(E < eps_X, (E / eps_X) ** -1.5, (E / eps_X) ** -2.0) * (E <= eps_a)
+    norm = E_casc / (eps_X ** 2 * (2.0 + np.log(eps_a / eps_X)))      # Integral E J dE, E >> 0
+    return norm * J
+
+
+def test_cascade_shape_berezinsky_kalashev(tables):
+    """Monochromatic 100 TeV photons at z = 0.1: below eps_X the spectrum rises like E^0.5 in
+    E^2 dN/dE (E^-1.5), flattens (E^-2) up to eps_a and is cut above. eps_a = 1 TeV
+    (tau_EBL = 1 at z = 0.1), eps_X = (1/3) (eps_CMB / m^2) eps_a^2 = 1.1 GeV (B&K).
+    Measured (300 primaries): E^2 dN/dE slope 0.25-0.6 at 10-100 MeV (index 1.4-1.75), MC / B&K
+    between 0.72 and 1.86 from 30 MeV to 300 GeV (B&K's breaks are sharp, the MC's smooth;
+    the largest excess is at the lowest energies); the bounds are 0.55 and 2."""
+    res = cascade_spectrum(0.1, 1e14, 1e14, 2.0, E_min_eV=1e7, n_primaries=300, seed=4,
+                           bins_per_decade=4)
+    E, y = res.E_eV, res.E2dNdE
+    slope = np.polyfit(np.log(E[:4]), np.log(y[:4]), 1)[0]           # 1e7 - 1e8 eV
+    assert 0.25 < slope < 0.6, slope
+    eps_a = 1e12
+    eps_X = (2.7 * 8.617e-5 * cmb_field.T0_K * 1.1) / (3 * M_E_EV ** 2) * eps_a ** 2
+    E_casc = res.energy_fraction * 1e14
+    bk = E ** 2 * berezinsky_kalashev(E, eps_X, eps_a, E_casc)
+    mid = (E > 3e7) & (E < 3e11)
+    ratio = y[mid] / bk[mid]
+    assert np.all((ratio > 0.55) & (ratio < 2.0)), ratio
+    assert y[E > 3e13].sum() == 0.0 or np.all(y[E > 3e13] < 0.01 * y.max())
+
+
+def test_cascade_spectrum_rejects_bad_input():
+    with pytest.raises(ArgumentError, match="z_source"):
+        cascade_spectrum(5.0, 1e12, 1e13, 2.0)
+    with pytest.raises(ArgumentError, match="E_inj_min_eV"):
+        cascade_spectrum(0.1, 1e13, 1e12, 2.0)
+    with pytest.raises(ArgumentError, match="ebl_model"):
+        cascade_spectrum(0.1, 1e12, 1e13, 2.0, ebl_model="inoue")
+
+
+def _mpirun():
+    exe = Path(sys.executable).parent / "mpirun"
+    return str(exe) if exe.exists() else None
+
+
+@pytest.mark.skipif(_mpirun() is None, reason="no mpirun beside the interpreter (extra 'mpi')")
+def test_two_ranks_give_the_serial_cascade(tables, tmp_path):
+    """The same 8 batches on 1 and 2 ranks give the same tallies (to the last bits)."""
+    serial = mc.run_power_law(tables, mc.Settings(thinning=0.5), 0.1, 1e12, 1e14, 2.0, 120, 5,
+                              batch_size=15)
+    out = tmp_path / "mpi.npy"
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "PMI_RANK")}
+    proc = subprocess.run([_mpirun(), "-n", "2", sys.executable,
+                           str(HERE / "mpi_scripts" / "cascade_ranks.py"), str(out)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    ref = np.concatenate([serial.spec.ravel(), serial.accounts.ravel()])
+    np.testing.assert_allclose(np.load(out), ref, rtol=1e-13, atol=0)
+
+
+def test_bundled_response_table_is_current():
+    """The shipped dominguez table matches the current code and default settings (else
+    regenerate it: docs/extragalactic.md), covers 1e8 eV and closes energy to < 1 %."""
+    spec = ResponseSpec()
+    table = ResponseTable.read(bundled_path("dominguez"))
+    assert table is not None
+    assert table.key == spec.key(), "inputs/cascade/response_dominguez.h5 is stale: regenerate it"
+    assert table.edges_eV[0] <= 1e8
+    assert abs(table.attrs["energy_closure_mean"]) < 0.01
+    assert np.all(table.G >= 0) and np.all(table.G_err >= 0)
