@@ -142,15 +142,16 @@ def cmd_survival(args) -> int:
 
 
 # --------------------------------------------------------------------------- sky
-def read_saved_emissions(path) -> dict:
-    """{model: {particle: emission}} from the /emission group of a `corona transport` file."""
+def read_saved_emissions(path, what: str = "--transport-file") -> dict:
+    """{model: {particle: emission}} from the /emission group of a `corona transport` file
+    (``what`` names the option or key that gave the path, for the error message)."""
     try:
         with h5py.File(path, "r") as fh:
             group = fh["emission"]
             return {model: {particle: read_emission(group[model][particle])
                             for particle in group[model]} for model in group}
     except (OSError, KeyError) as exc:
-        raise DataFileError(f"--transport-file {path}: not a `corona transport` output with an "
+        raise DataFileError(f"{what} {path}: not a `corona transport` output with an "
                             f"/emission group ({exc})") from exc
 
 

@@ -22,9 +22,9 @@ from transport import load_config, solve
 from transport.core.errors import ConfigError, DataFileError
 from transport.core.output import atomic_hdf5, provenance, write_array
 from transport.emission.registry import build_emission
-from transport.emission.tables import SphericalEmission
 
 from montecarlo import parallel
+from montecarlo.pipeline.commands import read_saved_emissions
 from montecarlo.pipeline.preflight import preflight
 from montecarlo.propagation.api import UNITS, finish, prepare, run
 
@@ -44,19 +44,15 @@ def check_mc_section(cfg) -> None:
 
 def read_emissions(path, models, particles) -> dict:
     """{(model, particle): emission} from the /emission group of a `corona transport` file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"emission file '{path}' not found")
+    saved = read_saved_emissions(path, what="emission file")
     out = {}
-    with h5py.File(path, "r") as fh:
-        for model in models:
-            for particle in particles:
-                key = f"emission/{model}/{particle}"
-                if key not in fh:
-                    raise DataFileError(f"emission file '{path}' has no {key} (it holds "
-                                        f"{sorted(fh.get('emission', {}).keys())}): rerun "
-                                        "`corona transport` with these emission.models/particles")
-                out[model, particle] = SphericalEmission.from_hdf5(fh[key])  # either geometry
+    for model in models:
+        for particle in particles:
+            if particle not in saved.get(model, {}):
+                raise DataFileError(f"emission file '{path}' has no emission/{model}/{particle} "
+                                    f"(it holds {sorted(saved)}): rerun `corona transport` with "
+                                    "these emission.models/particles")
+            out[model, particle] = saved[model][particle]
     return out
 
 
