@@ -7,6 +7,8 @@
                                                       pair-production survival probability
     corona sky [CONFIG] -o OUT.h5 [--plots] [--fits]  transport, emission, HEALPix maps,
                                                       region spectra, dipole, plane fits
+    corona run [CONFIG] [-o DIR] [--from STAGE=FILE]  the full chain for one model, cached stages,
+                                                      one HDF5 file, figures, summary table
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -23,6 +25,7 @@ from transport.core.errors import CoronaError
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
+from montecarlo.pipeline.run import cmd_run
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -82,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--equatorial", action="store_true",
                    help="also write FITS maps in equatorial (ICRS) coordinates (implies --fits)")
     p.set_defaults(func=cmd_sky)
+
+    p = sub.add_parser("run", help="the full chain for one model (transport, emission, sky, "
+                       "optional Monte Carlo and extragalactic stages, summary, figures); "
+                       "works under mpirun")
+    _common(p)
+    p.add_argument("-o", "--outdir", default="corona_run", help="output directory (corona_run)")
+    p.add_argument("--from", dest="start_from", action="append", default=[], metavar="STAGE=FILE",
+                   help="start a stage from a saved file (a stage file or a corona_run.h5), "
+                        "e.g. --from transport=old/corona_run.h5 (repeatable)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

@@ -295,6 +295,14 @@ SCHEMA = {
         "E_max_eV": Real("highest energy of the fitted model spectra [eV]", lo=1e9, hi=1e21),
         "E_per_decade": Int("energies per decade of the fitted model spectra", lo=1, hi=100),
     },
+    "pipeline": {
+        "mc": Choice('`corona run`: Monte Carlo stage (montecarlo.propagation): "auto" = when '
+                     'installed, "on" = required, "off"', "auto", "on", "off"),
+        "extragalactic": Choice('`corona run`: extragalactic sum + cascade stage '
+                                '(montecarlo.cascade): "auto", "on" or "off"', "auto", "on", "off"),
+        "kernel_subdivision": Int("fast evaluation: radial sub-nodes per emission-table interval "
+                                  "(linear hat functions between them)", lo=1, hi=64),
+    },
 }
 
 
