@@ -9,6 +9,8 @@
                                                       region spectra, dipole, plane fits
     corona run [CONFIG] [-o DIR] [--from STAGE=FILE]  the full chain for one model, cached stages,
                                                       one HDF5 file, figures, summary table
+    corona scan SCAN.toml -o DIR [--plot]             a parameter scan (mpirun -n N: task farm),
+                                                      restartable, one file per point
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -26,6 +28,7 @@ from transport.core.errors import CoronaError
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
 from montecarlo.pipeline.run import cmd_run
+from montecarlo.pipeline.scan import cmd_scan
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -96,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. --from transport=old/corona_run.h5 (repeatable)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("scan", help="a parameter scan (grid, Latin hypercube, Sobol) as a task "
+                       "farm (mpirun -n N, else local processes); restartable")
+    p.add_argument("scan", help="scan file (TOML, see docs/pipeline.md)")
+    p.add_argument("-o", "--outdir", required=True, help="scan directory (points/, scan_summary.h5)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes without mpirun (default: the number of cores)")
+    p.add_argument("--retry-failed", action="store_true", help="compute failed points again")
+    p.add_argument("--plot", action="store_true",
+                   help="draw the scalar results against the parameters (DIR/scan_corner.png)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-point lines")
+    p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])
