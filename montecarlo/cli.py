@@ -11,6 +11,8 @@
                                                       one HDF5 file, figures, summary table
     corona scan SCAN.toml -o DIR [--plot]             a parameter scan (mpirun -n N: task farm),
                                                       restartable, one file per point
+    corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
+                                                      a failure; under mpirun also the MPI path)
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -29,6 +31,7 @@ from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_
                                           cmd_transport)
 from montecarlo.pipeline.run import cmd_run
 from montecarlo.pipeline.scan import cmd_scan
+from montecarlo.pipeline.validation import RESOLUTIONS, cmd_validate
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -111,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the scalar results against the parameters (DIR/scan_corner.png)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-point lines")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("validate", help="run the analytic validation suite and print a table "
+                       "(exit status 1 on any failure); mpirun -n 2 also checks the MPI path")
+    p.add_argument("--resolution", choices=RESOLUTIONS, default="ci",
+                   help="ci (fast, ~1 min) or full (production grids)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

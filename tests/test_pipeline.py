@@ -149,3 +149,16 @@ def test_fast_evaluation_matches_direct_line_of_sight(model_tables):
         assert fast["summary"][key] == pytest.approx(direct["summary"][key], rel=1e-3, abs=0)
     kernels = response_kernels(cfg, gamma)          # cached: loaded, not rebuilt
     assert not kernels.built and kernels.path.is_file()
+
+
+def test_validation_suite_passes_and_catches_a_factor_two(capsys):
+    """The cheap analytic checks of `corona validate` pass; a factor-2 error fails its row and
+    makes the command exit with status 1."""
+    from montecarlo.pipeline import validation as v
+    rows = v.run_checks("ci", checks=(v.check_cross_section, v.check_line_of_sight))
+    assert len(rows) == 6 and all(r.passed for r in rows), v.format_table(rows)
+    bad = v.Check("x", 1.0, 2.0, 0.1)
+    assert not bad.passed and "NO" in v.format_table([bad])
+    args = type("Args", (), {"resolution": "ci"})()
+    assert v.cmd_validate(args, checks=(lambda resolution: [bad],)) == 1
+    assert "0 of 1 checks passed" in capsys.readouterr().out
