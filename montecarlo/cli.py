@@ -13,6 +13,7 @@
                                                       restartable, one file per point
     corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
                                                       a failure; under mpirun also the MPI path)
+    corona paper [-o DIR] [--seed 004|000|all]        seed 004 Fig. 1-7 and seed 000 Fig. 1, 2, 5
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -29,6 +30,7 @@ from transport.core.errors import CoronaError
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
+from montecarlo.pipeline.paper import cmd_paper
 from montecarlo.pipeline.run import cmd_run
 from montecarlo.pipeline.scan import cmd_scan
 from montecarlo.pipeline.validation import RESOLUTIONS, cmd_validate
@@ -120,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", choices=RESOLUTIONS, default="ci",
                    help="ci (fast, ~1 min) or full (production grids)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("paper", help="regenerate the seed papers' figures (runs/paper/) as PNG")
+    p.add_argument("-o", "--outdir", default="runs/paper/figures", help="output directory")
+    p.add_argument("--seed", choices=["004", "000", "all"], default="all",
+                   help="which paper's figures (default all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_paper)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])
