@@ -27,6 +27,7 @@ from transport.emission.tables import SphericalEmission
 from montecarlo import observations as obs
 from montecarlo.parallel import world
 from montecarlo.pipeline import optional
+from montecarlo.pipeline.figures import run_figures
 from montecarlo.pipeline.stages import Context, Stage, copy_stages, run_stages
 from montecarlo.sky.maps import SkyComponent, SkyProducts, make_sky, write_sky
 
@@ -296,7 +297,6 @@ def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figure
             fh.attrs["stages"] = ",".join(records)
             copy_stages(fh, records)
         if figures:
-            from montecarlo.pipeline.figures import run_figures   # matplotlib: only when drawing
             ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
     return records
 

@@ -43,6 +43,7 @@ from transport.core.errors import ArgumentError, ConfigError, CoronaError
 from transport.core.output import atomic_hdf5, code_version, provenance
 from transport.emission.registry import build_emission
 
+from montecarlo import plots
 from montecarlo.parallel import task_executor, world
 from montecarlo.pipeline.response import response_kernels
 from montecarlo.pipeline.run import anticentre_intensity, summarise
@@ -464,8 +465,7 @@ PLOT_SCALARS = ("nu_icecube_frac_100TeV", "gamma_igrb_frac_10GeV", "dipole_gamma
 def plot_scan(summary_path, png) -> Path:
     """Corner-style figure: every plotted scalar (rows) against every parameter (columns),
     failed points marked on the axis."""
-    from montecarlo.plots import _pyplot   # matplotlib only when drawing
-    plt = _pyplot()
+    plt = plots._pyplot()
     with h5py.File(summary_path, "r") as fh:
         params = {k: (v[()], bool(v.attrs["log"])) for k, v in fh["parameters"].items()}
         scalars = {k: fh["scalars"][k][()] for k in PLOT_SCALARS if k in fh.get("scalars", {})}
