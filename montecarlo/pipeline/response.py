@@ -28,7 +28,9 @@ table lookup on (n_E x n_rho) points and a matrix product per particle.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,9 @@ from montecarlo.sky.maps import sky_energies, sky_regions
 UNITS = "cm^-2 s^-1 sr^-1 eV^-1 per (cm^-3 s^-1 eV^-1)"
 #: Rays per chunk while building kernels (bounds memory: ~60 nodes per ray x n_E).
 CHUNK_RAYS = 512
+#: Kernel sets kept in memory per process (a scan worker reuses them for every point).
+MEMO_SIZE = 4
+_MEMO: dict = {}
 #: Modules whose code defines the kernels (an edit rebuilds them).
 _SOURCES = ("pipeline/response.py", "lineofsight/integrator.py", "lineofsight/kernels.py",
             "sky/analysis.py")
@@ -201,6 +206,7 @@ def _rays_kernel(emission, E, ln_rho, l_deg, b_deg, coeffs, r_sun, kappa_fn) -> 
     return out * KPC_CM / (4.0 * np.pi)
 
 
+@lru_cache(maxsize=None)
 def _sources_digest() -> str:
     here = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
@@ -232,14 +238,18 @@ def response_kernels(cfg, emission, E_eV=None, progress=False) -> ResponseKernel
         raise ArgumentError("fast evaluation needs a spherical emission table (the corona); got "
                             f"geometry {getattr(emission, 'geometry', None)!r}")
     E = sky_energies(cfg) if E_eV is None else np.asarray(E_eV, dtype=float)
+    spec = kernel_spec(cfg, emission, E)
+    memo_key = json.dumps(spec, sort_keys=True)
+    if memo_key in _MEMO:
+        return _MEMO[memo_key]
     ln_rho = fine_radial_grid(emission, cfg.pipeline.kernel_subdivision)
     regions = sky_regions(cfg)
-    mask = load_mask(cfg.sky.mask_file, cfg.sky.nside) if cfg.sky.mask_file else None
-    groups = _ray_weights(cfg.sky.nside, regions, mask)
-    names = [name for _, _, products, _ in groups for name in products]
+    names = ["all_sky", "dipole_x", "dipole_y", "dipole_z"] + [f"region:{n}" for n in regions]
     fields = tuple(cfg.sky.fields) if cfg.sky.attenuate else ()
 
     def build(progress_flag):
+        mask = load_mask(cfg.sky.mask_file, cfg.sky.nside) if cfg.sky.mask_file else None
+        groups = _ray_weights(cfg.sky.nside, regions, mask)
         kappa_fn = attenuation_function(fields, cfg)
         result = {}
         for label, fn in (("attenuated", kappa_fn), ("unattenuated", None)):
@@ -249,10 +259,13 @@ def response_kernels(cfg, emission, E_eV=None, progress=False) -> ResponseKernel
         result["E_eV"], result["ln_rho"] = E, ln_rho
         return result
 
-    spec = kernel_spec(cfg, emission, E)
     arrays, path, built = cached_table("response", cfg, spec, build,
                                        {"attenuated": UNITS, "unattenuated": UNITS, "E_eV": "eV",
                                         "ln_rho": "ln kpc"}, progress)
-    return ResponseKernels(arrays["E_eV"], arrays["ln_rho"], tuple(names), arrays["attenuated"],
-                           arrays["unattenuated"], path, built)
+    kernels = ResponseKernels(arrays["E_eV"], arrays["ln_rho"], tuple(names), arrays["attenuated"],
+                              arrays["unattenuated"], path, built)
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[memo_key] = kernels
+    return kernels
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import h5py
@@ -161,6 +162,12 @@ def _chi2(points, E_eV, model) -> tuple[float, int]:
     return chi2, n
 
 
+@lru_cache(maxsize=None)
+def _observations():
+    """(IGRB points, IceCube binned points, IceCube power law at 100 TeV), read once."""
+    return obs.fermi_igrb(), obs.icecube_binned(), float(obs.icecube_power_law(SUMMARY_ICECUBE_E_EV))
+
+
 def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticentre=None,
               eg=None) -> dict:
     """The summary scalars of one model from its all-sky spectra, dipole amplitudes and (when
@@ -168,16 +175,15 @@ def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticent
 
     Keys: nu_icecube_frac_100TeV, gamma_igrb_frac_{1,10,100}GeV, dipole_{gamma,nu}_{1TeV,1PeV},
     chi2_icecube (+ _n), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}."""
-    igrb = obs.fermi_igrb()
-    out = {"nu_icecube_frac_100TeV": loglog_at(E_eV, nu_all_sky, SUMMARY_ICECUBE_E_EV)
-           / float(obs.icecube_power_law(SUMMARY_ICECUBE_E_EV))}
+    igrb, icecube, icecube_100TeV = _observations()
+    out = {"nu_icecube_frac_100TeV": loglog_at(E_eV, nu_all_sky, SUMMARY_ICECUBE_E_EV) / icecube_100TeV}
     for E in SUMMARY_IGRB_E_EV:
         out[f"gamma_igrb_frac_{E / 1e9:g}GeV"] = (loglog_at(E_eV, gamma_all_sky, E)
                                                   / loglog_at(igrb.E_eV, igrb.intensity, E))
     for E, tag in zip(SUMMARY_DIPOLE_E_EV, ("1TeV", "1PeV")):
         out[f"dipole_gamma_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), gamma_dipole))
         out[f"dipole_nu_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), nu_dipole))
-    out["chi2_icecube"], out["chi2_icecube_n"] = _chi2(obs.icecube_binned(), E_eV, nu_all_sky)
+    out["chi2_icecube"], out["chi2_icecube_n"] = _chi2(icecube, E_eV, nu_all_sky)
     if eg is not None:
         g_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["gamma"], 1e-300))))
         n_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["nu"], 1e-300))))

@@ -229,9 +229,6 @@ def scan_from_mapping(raw: dict, path: Path) -> Scan:
 
 
 # --------------------------------------------------------------------------- one point
-_KERNELS: dict = {}     # per worker process: response kernels by cache file
-
-
 def point_path(outdir, index: int) -> Path:
     return Path(outdir) / "points" / f"point_{index:05d}.h5"
 
