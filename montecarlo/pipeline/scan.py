@@ -120,7 +120,9 @@ def _grid_axis(name, spec):
             if isinstance(v, (dict, list)):
                 raise ScanError(f"parameters.{name}: value {v!r} is not allowed: expected numbers, "
                                 "strings or booleans")
-        return list(spec), False
+        numbers = [v for v in spec if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        log = len(numbers) == len(spec) and min(numbers) > 0 and max(numbers) > 30 * min(numbers)
+        return list(spec), log          # positive lists spanning > 30x are drawn on log axes
     if isinstance(spec, dict):
         lo, hi, log, n = _range(name, spec, need_n=True)
         values = np.geomspace(lo, hi, n) if log else np.linspace(lo, hi, n)
