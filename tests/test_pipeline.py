@@ -3,7 +3,12 @@ the summary scalars, and the fast evaluation (response kernels) against the dire
 line-of-sight calculation."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -15,6 +20,7 @@ from transport.emission.tables import SphericalEmission
 
 from montecarlo import observations as obs
 from montecarlo.pipeline import optional, response
+from montecarlo.pipeline import validation as v
 from montecarlo.pipeline.response import fine_radial_grid, hat_matrix, response_kernels, shell_values
 from montecarlo.pipeline.run import RUN_FILE, pipeline_stages, run_model, summarise
 from montecarlo.pipeline.scan import sky_products
@@ -155,7 +161,6 @@ def test_fast_evaluation_matches_direct_line_of_sight(model_tables):
 def test_validation_suite_passes_and_catches_a_factor_two(capsys):
     """The cheap analytic checks of `corona validate` pass; a factor-2 error fails its row and
     makes the command exit with status 1."""
-    from montecarlo.pipeline import validation as v
     rows = v.run_checks("ci", checks=(v.check_cross_section, v.check_line_of_sight))
     assert len(rows) == 6 and all(r.passed for r in rows), v.format_table(rows)
     bad = v.Check("x", 1.0, 2.0, 0.1)
@@ -163,3 +168,24 @@ def test_validation_suite_passes_and_catches_a_factor_two(capsys):
     args = type("Args", (), {"resolution": "ci"})()
     assert v.cmd_validate(args, checks=(lambda resolution: [bad],)) == 1
     assert "0 of 1 checks passed" in capsys.readouterr().out
+
+
+def test_mpirun_two_ranks_gives_the_serial_run(tiny_run, tmp_path):
+    """`mpirun -n 2 corona run` (transport started from the serial run's file): rank 0 computes
+    the serial stages, both ranks finish, and the summary equals the one-process run's."""
+    mpirun = Path(sys.executable).parent / "mpirun"
+    if not mpirun.exists():
+        pytest.skip("no mpirun beside the interpreter (extra 'mpi')")
+    out, first = tiny_run
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={json.dumps(v)}")]
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "PMI_RANK")}
+    proc = subprocess.run([str(mpirun), "-n", "2", sys.executable, "-m", "montecarlo.cli", "run",
+                           "-o", str(tmp_path / "mpi"), "--no-figures", "-q", *sets,
+                           "--from", f"transport={out / RUN_FILE}"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("corona run:") == 1            # rank 0 reports, once
+    with h5py.File(tmp_path / "mpi" / RUN_FILE, "r") as fh:
+        summary = dict(fh["stages/summary"].attrs)
+    for key, value in first["summary"].result.items():
+        assert summary[key] == pytest.approx(value, rel=1e-12, abs=0), key
