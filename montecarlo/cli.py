@@ -12,6 +12,13 @@
                                                       dipole with errors (docs/montecarlo.md)
     corona extragalactic [CONFIG] -o OUT.h5 [--plots] Milky Way corona + coronae of all galaxies
                                                       (EM cascades; mpirun-capable), seed 004 Fig. 4-7
+    corona run [CONFIG] [-o DIR] [--from STAGE=FILE]  the full chain for one model, cached stages,
+                                                      one HDF5 file, figures, summary table
+    corona scan SCAN.toml -o DIR [--plot]             a parameter scan (mpirun -n N: task farm),
+                                                      restartable, one file per point
+    corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
+                                                      a failure; under mpirun also the MPI path)
+    corona paper [-o DIR] [--seed 004|000|all]        seed 004 Fig. 1-7 and seed 000 Fig. 1, 2, 5
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -35,6 +42,10 @@ from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_
 from montecarlo.parallel import RunInterrupted
 from montecarlo.pipeline.mc import cmd_mc
 from montecarlo.pipeline.extragalactic import cmd_extragalactic
+from montecarlo.pipeline.paper import cmd_paper
+from montecarlo.pipeline.run import cmd_run
+from montecarlo.pipeline.scan import cmd_scan
+from montecarlo.pipeline.validation import RESOLUTIONS, cmd_validate
 
 
 def _common(parser: argparse.ArgumentParser, config=True):
@@ -131,6 +142,42 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only build (or load) the cascade response table and write it to H5 "
                         "(regenerates inputs/cascade/response_dominguez.h5)")
     p.set_defaults(func=cmd_extragalactic)
+
+    p = sub.add_parser("run", help="the full chain for one model (transport, emission, sky, "
+                       "optional Monte Carlo and extragalactic stages, summary, figures); "
+                       "works under mpirun")
+    _common(p)
+    p.add_argument("-o", "--outdir", default="corona_run", help="output directory (corona_run)")
+    p.add_argument("--from", dest="start_from", action="append", default=[], metavar="STAGE=FILE",
+                   help="start a stage from a saved file (a stage file or a corona_run.h5), "
+                        "e.g. --from transport=old/corona_run.h5 (repeatable)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("scan", help="a parameter scan (grid, Latin hypercube, Sobol) as a task "
+                       "farm (mpirun -n N, else local processes); restartable")
+    p.add_argument("scan", help="scan file (TOML, see docs/pipeline.md)")
+    p.add_argument("-o", "--outdir", required=True, help="scan directory (points/, scan_summary.h5)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes without mpirun (default: the number of cores)")
+    p.add_argument("--retry-failed", action="store_true", help="compute failed points again")
+    p.add_argument("--plot", action="store_true",
+                   help="draw the scalar results against the parameters (DIR/scan_corner.png)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-point lines")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("validate", help="run the analytic validation suite and print a table "
+                       "(exit status 1 on any failure); mpirun -n 2 also checks the MPI path")
+    p.add_argument("--resolution", choices=RESOLUTIONS, default="ci",
+                   help="ci (fast, ~1 min) or full (production grids)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("paper", help="regenerate the seed papers' figures (runs/paper/) as PNG")
+    p.add_argument("-o", "--outdir", default="runs/paper/figures", help="output directory")
+    p.add_argument("--seed", choices=["004", "000", "all"], default="all",
+                   help="which paper's figures (default all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_paper)
 
     p = sub.add_parser("config", help="show the resolved config or the key reference")
     p.add_argument("action", choices=["show", "keys"])

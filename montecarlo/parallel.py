@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
@@ -263,7 +264,9 @@ def task_executor(max_workers: int | None = None):
     else a local ProcessPoolExecutor with ``max_workers`` processes (default: the cores)."""
     comm = world()
     if comm is None:
-        with ProcessPoolExecutor(max_workers=max_workers) as pool:
+        # "spawn": forking a process whose numba threading layer already runs crashes the child
+        with ProcessPoolExecutor(max_workers=max_workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             yield pool
         return
     from mpi4py.futures import MPICommExecutor  # present: world() imported mpi4py

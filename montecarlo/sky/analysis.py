@@ -155,9 +155,8 @@ def region_average(sky_map, region, mask=None, nest: bool = False) -> np.ndarray
 _B_EDGES_DEG = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 45.0, 90.0)
 
 
-def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None,
-                     n_b: int = 6, l_panel_deg: float = 5.0) -> np.ndarray:
-    """Intensity averaged over a sky region [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E,):
+def region_quadrature(region, n_b: int = 6, l_panel_deg: float = 5.0):
+    """Directions (l_deg, b_deg) and weights w of the region average <I> = sum w I(l, b):
 
         <I> = (1 / Delta Omega) integral dl integral cos b db I(E, l, b)
 
@@ -165,9 +164,7 @@ def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None
     0, 0.5, 1, 2, 5, 10, 20, 45 deg on either side; the thin disk makes a cusp at b = 0;
     ``n_b`` nodes per panel) and 4-point panels of at most ``l_panel_deg`` in l.
     """
-
     reg = get_region(region)
-    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
     gx, gw = np.polynomial.legendre.leggauss(4)
     n_l = max(1, int(np.ceil(reg.l_width_deg / l_panel_deg)))
     dl = reg.l_width_deg / n_l
@@ -182,9 +179,18 @@ def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None
     sin_w = (0.5 * (hi - lo) * bw).ravel()
     L, S = np.meshgrid(l_nodes, sin_b, indexing="ij")
     W = l_weights[:, None] * sin_w[None, :]
-    I = intensity(emission, E, L.ravel(), np.degrees(np.arcsin(S.ravel())), fields=fields,
-                  config=config)
-    return (I @ W.ravel()) / reg.solid_angle_sr
+    return L.ravel(), np.degrees(np.arcsin(S.ravel())), W.ravel() / reg.solid_angle_sr
+
+
+def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None,
+                     n_b: int = 6, l_panel_deg: float = 5.0) -> np.ndarray:
+    """Intensity averaged over a sky region [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E,), by the
+    quadrature of :func:`region_quadrature`."""
+
+    E = np.atleast_1d(np.asarray(E_eV, dtype=float))
+    l_deg, b_deg, weights = region_quadrature(region, n_b, l_panel_deg)
+    I = intensity(emission, E, l_deg, b_deg, fields=fields, config=config)
+    return I @ weights
 
 
 def all_sky_average(sky_map) -> np.ndarray:

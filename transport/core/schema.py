@@ -352,6 +352,14 @@ SCHEMA = {
         "directions": Int("Gauss-Legendre directions (in the angle from the Galactic centre) "
                           "of the Milky Way corona's all-sky average and dipole", lo=4, hi=256),
     },
+    "pipeline": {
+        "mc": Choice('`corona run`: Monte Carlo stage (montecarlo.propagation): "auto" = when '
+                     'installed, "on" = required, "off"', "auto", "on", "off"),
+        "extragalactic": Choice('`corona run`: extragalactic sum + cascade stage '
+                                '(montecarlo.cascade): "auto", "on" or "off"', "auto", "on", "off"),
+        "kernel_subdivision": Int("fast evaluation: radial sub-nodes per emission-table interval "
+                                  "(linear hat functions between them)", lo=1, hi=64),
+    },
 }
 
 

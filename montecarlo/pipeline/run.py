@@ -1,0 +1,340 @@
+"""``corona run``: the full chain for one model, as cached stages (see :mod:`.stages`).
+
+transport -> emission -> sky (line of sight) -> [mc] -> [extragalactic] -> summary -> figures
+
+The stages in brackets are used when their packages exist and the [pipeline] section asks for
+them (:mod:`.optional`). Everything goes into one HDF5 file (``DIR/corona_run.h5``: /stages/<name>
+for every stage, with its cache key, plus provenance), the PNG figures into DIR, and a short
+summary table is printed.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from transport import load_config, solve
+from transport.core.errors import ArgumentError
+from transport.core.output import atomic_hdf5, provenance
+from transport.cosmicrays.normalization import Normalization
+from transport.cosmicrays.solver import Budget, TransportSolution
+from transport.emission.registry import build_emission
+from transport.emission.tables import SphericalEmission
+
+from montecarlo import observations as obs
+from montecarlo.parallel import world
+from montecarlo.pipeline import optional
+from montecarlo.pipeline.figures import run_figures
+from montecarlo.pipeline.stages import Context, Stage, copy_stages, run_stages
+from montecarlo.sky.maps import SkyComponent, SkyProducts, make_sky, write_sky
+from montecarlo.pipeline.preflight import preflight
+
+RUN_FILE = "corona_run.h5"
+
+#: Config sections each core stage depends on.
+TRANSPORT_DEPENDS = ("observer", "gas", "hadronic.sigma_inel", "hadronic.sigma_const_mb",
+                     "diffusion", "source", "grid", "time", "normalization")
+EMISSION_DEPENDS = ("hadronic", "neutrino", "emission", "galaxy", "distributions", "disk",
+                    "extra1", "extra2", "cocoons", "sky.models", "sky.particles")
+SKY_DEPENDS = ("observer", "sky", "fields", "dust", "opacity.dust_mode", "opacity.grid",
+               "opacity.path_segment_kpc", "cosmology")
+
+
+# --------------------------------------------------------------------------- transport
+def _transport(cfg, inputs, ctx):
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        return solve(cfg, progress=ctx.progress)
+
+
+def _save_transport(group, sol):
+    sol.write_groups(group)
+    if sol.normalization is not None:
+        group["normalization"].attrs["reference"] = sol.normalization.reference
+
+
+def _load_transport(group, cfg) -> TransportSolution:
+    cr, norm = group["cr"], group["normalization"]
+    normalization = None
+    if "factor" in norm.attrs:
+        normalization = Normalization(float(norm.attrs["factor"]), float(norm.attrs["E_touch_eV"]),
+                                      str(norm.attrs["reference"]))
+    invalid = norm.attrs.get("diffusion_invalid_from_eV")
+    return TransportSolution(
+        config=cfg, r_kpc=cr["r_kpc"][()], r_faces_kpc=cr["r_faces_kpc"][()], E_eV=cr["E_eV"][()],
+        j=cr["j"][()], t_gyr=float(cr.attrs["t_gyr"]), snapshot_t_gyr=cr["snapshots/t_gyr"][()],
+        snapshot_j=cr["snapshots/j"][()], n_gas_cm3=cr["n_gas_cm3"][()],
+        Q0_cm3_s_eV=float(cr.attrs["Q0_cm3_s_eV"]), normalization=normalization,
+        budget=Budget(*(cr[f"budget/{n}"][()] for n in ("injected", "escaped", "lost", "content"))),
+        diffusion_invalid_from_eV=None if invalid is None else float(invalid))
+
+
+TRANSPORT = Stage("transport", TRANSPORT_DEPENDS, (), _transport, _save_transport, _load_transport,
+                  guard=lambda sol: {"cr/j": sol.j, "cr/n_gas_cm3": sol.n_gas_cm3},
+                  description="CR proton density in the corona [C, eq. 4-5]")
+
+
+# --------------------------------------------------------------------------- emission
+def _emission(cfg, inputs, ctx):
+    """Emission tables of sky.models x sky.particles (what the sky stage maps)."""
+    sol = inputs["transport"]
+    return {m: {p: build_emission(cfg, m, p, sol) for p in cfg.sky.particles} for m in cfg.sky.models}
+
+
+def _save_emission(group, emissions):
+    for model, per in emissions.items():
+        sub = group.create_group(model)
+        for particle, emission in per.items():
+            emission.to_hdf5(sub, particle)
+
+
+def _load_emission(group, cfg):
+    return {m: {p: SphericalEmission.from_hdf5(ds) for p, ds in sub.items()} for m, sub in group.items()}
+
+
+EMISSION = Stage("emission", EMISSION_DEPENDS, ("transport",), _emission, _save_emission,
+                 _load_emission,
+                 guard=lambda em: {f"{m}/{p}": e.q for m, per in em.items() for p, e in per.items()},
+                 description="emissivity tables q(E, x) [C, eq. 6]")
+
+
+# --------------------------------------------------------------------------- sky
+def _sky(cfg, inputs, ctx):
+    return make_sky(cfg, inputs["emission"], progress=ctx.progress)
+
+
+def _save_sky(group, products):
+    write_sky(group, products)
+
+
+def _load_sky(group, cfg) -> SkyProducts:
+    sky = group["sky"]
+    products = SkyProducts(sky["E_eV"][()], int(sky.attrs["nside"]))
+    for model, per in sky.items():
+        if not isinstance(per, h5py.Group):
+            continue
+        for particle, g in per.items():
+            att = str(g.attrs["attenuated_by"])
+            products.components[(model, particle)] = SkyComponent(
+                model, particle, g["map"][()], g["all_sky"][()],
+                {name: ds[()] for name, ds in g["regions"].items()},
+                g["dipole/amplitude"][()], g["dipole/l_deg"][()], g["dipole/b_deg"][()],
+                g["dipole/contrast"][()], () if att == "none" else tuple(att.split(",")))
+    return products
+
+
+SKY = Stage("sky", SKY_DEPENDS, ("emission",), _sky, _save_sky, _load_sky,
+            guard=lambda p: {f"sky/{m}/{q}/map": c.maps for (m, q), c in p.components.items()},
+            description="line-of-sight maps, region spectra, dipole [C, Sec. III; T, eq. 5-11]")
+
+
+# --------------------------------------------------------------------------- summary
+SUMMARY_IGRB_E_EV = (1e9, 1e10, 1e11)
+SUMMARY_ICECUBE_E_EV = 1e14
+SUMMARY_DIPOLE_E_EV = (1e12, 1e15)
+SUMMARY_XI_E_EV = (1e12, 1e15)
+
+
+def loglog_at(E_eV, values, E0) -> float:
+    """values(E) interpolated linearly in (ln E, ln values) at E0 (0 where values vanish)."""
+    v = np.maximum(np.asarray(values, dtype=float), 1e-300)
+    return float(np.exp(np.interp(np.log(E0), np.log(E_eV), np.log(v))))
+
+
+def _chi2(points, E_eV, model) -> tuple[float, int]:
+    """chi^2 of a model spectrum against measured points (asymmetric errors: the side the
+    model lies on; upper limits count only when exceeded), and the number of points used."""
+    chi2, n = 0.0, 0
+    for E, I, lo, hi, limit in zip(points.E_eV, points.intensity, points.err_lo, points.err_hi,
+                                   points.upper_limit):
+        if not E_eV[0] <= E <= E_eV[-1]:
+            continue
+        m = loglog_at(E_eV, model, E)
+        if limit:
+            chi2 += ((m - I) / I) ** 2 if m > I else 0.0
+        else:
+            sigma = hi if m > I else lo
+            chi2 += ((m - I) / sigma) ** 2
+        n += 1
+    return chi2, n
+
+
+@lru_cache(maxsize=None)
+def _observations():
+    """(IGRB points, IceCube binned points, IceCube power law at 100 TeV), read once."""
+    return obs.fermi_igrb(), obs.icecube_binned(), float(obs.icecube_power_law(SUMMARY_ICECUBE_E_EV))
+
+
+def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticentre=None,
+              eg=None) -> dict:
+    """The summary scalars of one model from its all-sky spectra, dipole amplitudes and (when
+    given) the extragalactic part ``eg`` = {"E_eV", "gamma", "nu"} isotropic intensities.
+
+    Keys: nu_icecube_frac_100TeV, gamma_igrb_frac_{1,10,100}GeV, dipole_{gamma,nu}_{1TeV,1PeV},
+    chi2_icecube (+ _n), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}."""
+    igrb, icecube, icecube_100TeV = _observations()
+    out = {"nu_icecube_frac_100TeV": loglog_at(E_eV, nu_all_sky, SUMMARY_ICECUBE_E_EV) / icecube_100TeV}
+    for E in SUMMARY_IGRB_E_EV:
+        out[f"gamma_igrb_frac_{E / 1e9:g}GeV"] = (loglog_at(E_eV, gamma_all_sky, E)
+                                                  / loglog_at(igrb.E_eV, igrb.intensity, E))
+    for E, tag in zip(SUMMARY_DIPOLE_E_EV, ("1TeV", "1PeV")):
+        out[f"dipole_gamma_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), gamma_dipole))
+        out[f"dipole_nu_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), nu_dipole))
+    out["chi2_icecube"], out["chi2_icecube_n"] = _chi2(icecube, E_eV, nu_all_sky)
+    if eg is not None:
+        g_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["gamma"], 1e-300))))
+        n_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["nu"], 1e-300))))
+        total = summarise(E_eV, gamma_all_sky + g_eg, nu_all_sky + n_eg,
+                          gamma_dipole * gamma_all_sky / (gamma_all_sky + g_eg),
+                          nu_dipole * nu_all_sky / (nu_all_sky + n_eg))
+        out.update({f"{k}_total": v for k, v in total.items()})
+        out["chi2_igrb_total"], out["chi2_igrb_total_n"] = _chi2(igrb, E_eV, gamma_all_sky + g_eg)
+        if anticentre is not None:
+            for E, tag in zip(SUMMARY_XI_E_EV, ("1TeV", "1PeV")):
+                out[f"xi_{tag}"] = loglog_at(E_eV, anticentre, E) / loglog_at(E_eV, g_eg, E)
+    return out
+
+
+def anticentre_intensity(component: SkyComponent) -> np.ndarray:
+    """I(E) of the map pixel towards the anticentre (l = 180, b = 0)."""
+    import healpy as hp  # slow import, only when a summary is made
+    nside = hp.npix2nside(component.maps.shape[1])
+    return component.maps[:, hp.ang2pix(nside, 180.0, 0.0, lonlat=True)]
+
+
+def _summary(cfg, inputs, ctx) -> dict:
+    sky = inputs["sky"]
+    gamma, nu = sky.components[("corona", "gamma")], sky.components[("corona", "nu")]
+    eg = inputs.get("extragalactic")
+    result = summarise(sky.E_eV, gamma.all_sky, nu.all_sky, gamma.dipole_amplitude,
+                       nu.dipole_amplitude, anticentre_intensity(gamma),
+                       optional.isotropic_spectra(eg) if eg is not None else None)
+    mc = inputs.get("mc")
+    if mc is not None:
+        result.update(optional.mc_summary(mc, sky))
+    return result
+
+
+def _save_summary(group, summary):
+    for k, v in summary.items():
+        group.attrs[k] = v
+
+
+def _load_summary(group, cfg):
+    return {k: v for k, v in group.attrs.items() if k not in ("stage_key", "status", "seconds")}
+
+
+def _summary_needs(cfg) -> tuple:
+    return ("sky",) + tuple(n for n in ("mc", "extragalactic") if optional.wanted(cfg, n))
+
+
+def summary_stage(cfg) -> Stage:
+    return Stage("summary", ("sky.models", "sky.particles"), _summary_needs(cfg), _summary,
+                 _save_summary, _load_summary,
+                 guard=lambda s: {k: v for k, v in s.items() if k.startswith(("nu_", "gamma_", "dipole"))},
+                 description="summary scalars (IceCube / IGRB fractions, dipole, xi, chi^2)")
+
+
+def pipeline_stages(cfg) -> list[Stage]:
+    """The stages of ``corona run`` for ``cfg``, in order."""
+    return [TRANSPORT, EMISSION, SKY, *optional.stages(cfg), summary_stage(cfg)]
+
+
+def check_run_config(cfg) -> None:
+    """The summary needs the corona's gamma rays and all-flavour neutrinos."""
+    for key, values, needed in (("sky.models", cfg.sky.models, "corona"),
+                                ("sky.particles", cfg.sky.particles, "gamma"),
+                                ("sky.particles", cfg.sky.particles, "nu")):
+        if needed not in values:
+            raise ArgumentError(f"{key} = {list(values)} is not allowed for `corona run`: it must "
+                                f"include \"{needed}\" (the summary uses it)")
+
+
+# --------------------------------------------------------------------------- command
+SUMMARY_ROWS = (
+    ("nu_icecube_frac_100TeV", "neutrinos / IceCube at 100 TeV"),
+    ("gamma_igrb_frac_1GeV", "gamma / Fermi IGRB at 1 GeV"),
+    ("gamma_igrb_frac_10GeV", "gamma / Fermi IGRB at 10 GeV"),
+    ("gamma_igrb_frac_100GeV", "gamma / Fermi IGRB at 100 GeV"),
+    ("dipole_gamma_1TeV", "gamma dipole A at 1 TeV"),
+    ("dipole_gamma_1PeV", "gamma dipole A at 1 PeV"),
+    ("dipole_nu_1TeV", "neutrino dipole A at 1 TeV"),
+    ("dipole_nu_1PeV", "neutrino dipole A at 1 PeV"),
+    ("chi2_icecube", "chi^2 vs IceCube binned"),
+)
+
+
+def summary_table(summary: dict) -> str:
+    """The printed summary: corona alone and, when present, with the extragalactic part."""
+    has_total = any(k.endswith("_total") for k in summary)
+    head = f"{'quantity':<34s} {'corona':>11s}" + (f" {'+ extragal.':>12s}" if has_total else "")
+    lines = [head, "-" * len(head)]
+    for key, label in SUMMARY_ROWS:
+        if key not in summary:
+            continue
+        row = f"{label:<34s} {summary[key]:11.4g}"
+        if key == "chi2_icecube":
+            row = f"{label + ' (' + str(int(summary['chi2_icecube_n'])) + ' pts)':<34s} {summary[key]:11.4g}"
+        if has_total and f"{key}_total" in summary:
+            row += f" {summary[key + '_total']:12.4g}"
+        lines.append(row)
+    for key in sorted(k for k in summary if k.startswith(("xi_", "chi2_igrb", "mc_"))):
+        if not key.endswith("_n"):
+            lines.append(f"{key:<34s} {summary[key]:11.4g}")
+    return "\n".join(lines)
+
+
+def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figures=True,
+              comm="auto") -> dict:
+    """Run every stage for ``cfg`` into ``outdir``; returns {name: StageRecord} (rank 0
+    writes ``outdir/corona_run.h5`` and the figures)."""
+    check_run_config(cfg)
+    comm = world() if comm == "auto" else comm
+    ctx = Context(comm=comm, progress=progress, say=say if (comm is None or comm.Get_rank() == 0)
+                  else (lambda text: None))
+    outdir = Path(outdir)
+    records = run_stages(cfg, pipeline_stages(cfg), outdir / "cache", ctx, start_from)
+    if ctx.rank == 0:
+        with atomic_hdf5(outdir / RUN_FILE) as fh:
+            fh.attrs.update(provenance(cfg))
+            fh.attrs["stages"] = ",".join(records)
+            copy_stages(fh, records)
+        if figures:
+            ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
+    return records
+
+
+def parse_start_from(items) -> dict:
+    """--from STAGE=FILE (repeatable) -> {stage: path}."""
+    out = {}
+    for item in items or ():
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ArgumentError(f"--from {item!r} is not allowed: expected STAGE=FILE, e.g. "
+                                "transport=old/corona_run.h5")
+        if not Path(path).is_file():
+            raise ArgumentError(f"--from {item!r}: file '{path}' does not exist")
+        out[name] = path
+    return out
+
+
+def cmd_run(args) -> int:
+    cfg = load_config(args.config, overrides=args.overrides)
+    start_from = parse_start_from(args.start_from)
+    # the directory is the stage cache: existing files are reused, not refused
+    preflight(cfg, outdirs=[(args.outdir, "-o/--outdir")], opacity=True,
+              stages=("transport", "emission", "sky"))
+    say = (lambda text: None) if args.quiet else print
+    t0 = time.perf_counter()
+    records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
+                        say=say, figures=not args.no_figures)
+    comm = world()
+    if comm is None or comm.Get_rank() == 0:
+        print(f"corona run: {Path(args.outdir) / RUN_FILE} ({time.perf_counter() - t0:.1f} s; stages "
+              + ", ".join(f"{n} {r.status}" for n, r in records.items()) + ")")
+        print(summary_table(records["summary"].result))
+    return 0
