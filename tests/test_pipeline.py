@@ -107,7 +107,7 @@ def test_summary_fractions_and_diluted_dipole():
     assert s["nu_icecube_frac_100TeV"] == pytest.approx(0.5, rel=1e-9, abs=0)
     assert s["gamma_igrb_frac_10GeV"] == pytest.approx(0.25, rel=1e-9, abs=0)
     eg = {"E_eV": E, "gamma": gamma, "nu": nu}
-    t = summarise(E, gamma, nu, dip, dip, anticentre=2 * gamma, eg=eg)
+    t = summarise(E, gamma, nu, dip, dip, anticentre=2 * nu, eg=eg)
     assert t["dipole_gamma_1TeV_total"] == pytest.approx(0.15, rel=1e-12, abs=0)
     assert t["nu_icecube_frac_100TeV_total"] == pytest.approx(1.0, rel=1e-9, abs=0)
     assert t["xi_1TeV"] == pytest.approx(2.0, rel=1e-9, abs=0)

@@ -183,3 +183,22 @@ def cmd_extragalactic(args) -> int:
         if not args.quiet:
             print(f"wrote {stem}_spectra.png, {stem}_dipole.png")
     return 0
+
+
+def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
+    """The extragalactic stage of `corona run` (montecarlo.pipeline.optional): the isotropic
+    intensities of all galaxies' coronae at Earth, ``gamma`` (after EBL + CMB absorption and
+    the cascade) and ``nu`` [cm^-2 s^-1 sr^-1 eV^-1] on ``E_eV`` (the extragalactic energy grid
+    within the emission tables), plus the Fig. 4-5 spectra and scalars (xi, fractions)."""
+    universe, spec = specs_from_config(cfg)
+    corona = inputs["emission"].get("corona", {})
+    if "gamma" not in corona or "nu" not in corona:
+        raise ArgumentError('the extragalactic stage needs emission.models to include "corona" '
+                            'and emission.particles to include "gamma" and "nu"')
+    table = response_table(cfg, spec, progress=progress)
+    x = cfg.extragalactic
+    E = log_grid(x.E_min_eV, x.E_max_eV, x.E_per_decade)
+    E = E[(E >= corona["gamma"].E_eV[0]) & (E <= corona["gamma"].E_eV[-1])]
+    p = corona_products(cfg, inputs["emission"], table, universe, E)
+    return {"E_eV": E, "gamma": p.spectra["eg_gamma"], "nu": p.spectra["eg_nu"],
+            "spectra": dict(p.spectra), "scalars": dict(p.scalars), "table_key": table.key}

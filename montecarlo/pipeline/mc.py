@@ -168,3 +168,22 @@ def cmd_mc(args) -> int:
                     f"{r.all_sky_err[k]:.1e} {UNITS}, pairs {100 * r.pair_fraction[k]:.1f} %, "
                     f"dipole A = {r.dipole_amplitude[k]:.3f} +- {r.dipole_amplitude_err[k]:.3f}")
     return 0
+
+
+def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
+    """The Monte Carlo stage of `corona run` (montecarlo.pipeline.optional), run on every MPI
+    rank: the corona's gamma rays propagated with the [mc] settings; returns ``E_eV``,
+    ``all_sky`` and ``all_sky_err`` [cm^-2 s^-1 sr^-1 eV^-1] and the dipole amplitude."""
+    check_mc_section(cfg)
+    m = cfg.mc
+    emission = inputs["emission"].get("corona", {}).get("gamma")
+    if emission is None:
+        raise ConfigError('pipeline.mc needs emission.models to include "corona" and '
+                          'emission.particles to include "gamma"')
+    problem = prepare(emission, m.E_eV, m.nside, tuple(m.fields), m.n_photons, m.seed,
+                      m.estimator, cfg, tuple(m.regions), m.batch_photons)
+    batches = run(problem, None, m.checkpoint_batches, progress=progress, comm=comm)
+    r = finish(problem, batches.total, batches.n_ranks, batches.resumed_from)
+    return {"E_eV": np.asarray(r.E_eV, dtype=float), "all_sky": r.all_sky,
+            "all_sky_err": r.all_sky_err, "dipole_amplitude": r.dipole_amplitude,
+            "dipole_amplitude_err": r.dipole_amplitude_err}

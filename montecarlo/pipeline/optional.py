@@ -45,14 +45,13 @@ class Optional:
 
 
 OPTIONAL = {
-    "mc": Optional("montecarlo.propagation", "montecarlo.propagation:pipeline_result",
-                   ("emission", "sky"),
-                   ("observer", "sky", "fields", "dust", "opacity", "cosmology", "mc", "montecarlo"),
-                   True, "Monte Carlo photon propagation (issue 10)"),
-    "extragalactic": Optional("montecarlo.cascade", "montecarlo.cascade:pipeline_result",
-                              ("sky",),
-                              ("fields", "cosmology", "extragalactic", "cascade"),
-                              False, "coronae of other galaxies + EM cascade (issue 11)"),
+    "mc": Optional("montecarlo.propagation", "montecarlo.pipeline.mc:pipeline_result",
+                   ("emission", "sky"), ("observer", "fields", "dust", "opacity", "mc"),
+                   True, "Monte Carlo photon propagation (docs/montecarlo.md)"),
+    "extragalactic": Optional("montecarlo.cascade", "montecarlo.pipeline.extragalactic:pipeline_result",
+                              ("emission", "sky"),
+                              ("observer", "source", "fields", "extragalactic"),
+                              False, "coronae of other galaxies + EM cascade (docs/extragalactic.md)"),
 }
 
 

@@ -175,7 +175,10 @@ def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticent
     given) the extragalactic part ``eg`` = {"E_eV", "gamma", "nu"} isotropic intensities.
 
     Keys: nu_icecube_frac_100TeV, gamma_igrb_frac_{1,10,100}GeV, dipole_{gamma,nu}_{1TeV,1PeV},
-    chi2_icecube (+ _n), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}."""
+    chi2_icecube (+ _n), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}, the
+    seed's xi = I_MW(anticentre) / I_EG (docs/physics.md, section 6) of the neutrinos (no
+    absorption: for gamma rays I_EG vanishes at PeV energies); ``anticentre`` is then the
+    neutrino intensity towards l = 180 deg, b = 0."""
     igrb, icecube, icecube_100TeV = _observations()
     out = {"nu_icecube_frac_100TeV": loglog_at(E_eV, nu_all_sky, SUMMARY_ICECUBE_E_EV) / icecube_100TeV}
     for E in SUMMARY_IGRB_E_EV:
@@ -195,7 +198,7 @@ def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticent
         out["chi2_igrb_total"], out["chi2_igrb_total_n"] = _chi2(igrb, E_eV, gamma_all_sky + g_eg)
         if anticentre is not None:
             for E, tag in zip(SUMMARY_XI_E_EV, ("1TeV", "1PeV")):
-                out[f"xi_{tag}"] = loglog_at(E_eV, anticentre, E) / loglog_at(E_eV, g_eg, E)
+                out[f"xi_{tag}"] = loglog_at(E_eV, anticentre, E) / loglog_at(E_eV, n_eg, E)
     return out
 
 
@@ -211,7 +214,7 @@ def _summary(cfg, inputs, ctx) -> dict:
     gamma, nu = sky.components[("corona", "gamma")], sky.components[("corona", "nu")]
     eg = inputs.get("extragalactic")
     result = summarise(sky.E_eV, gamma.all_sky, nu.all_sky, gamma.dipole_amplitude,
-                       nu.dipole_amplitude, anticentre_intensity(gamma),
+                       nu.dipole_amplitude, anticentre_intensity(nu),
                        optional.isotropic_spectra(eg) if eg is not None else None)
     mc = inputs.get("mc")
     if mc is not None:
