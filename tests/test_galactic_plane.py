@@ -63,14 +63,23 @@ def test_eq7_attenuation_correction_against_survival_probabilities(snr_disk, E_g
 
 def test_eq7_on_the_model_photons_gives_the_model_neutrinos(snr_disk):
     """[T] eq. 7 applied to the model's attenuated photons returns the neutrinos integrated
-    directly from the neutrino table (built with [T] eq. 1): 1e-3 (table interpolation)."""
+    directly from the neutrino table (built with [T] eq. 1). The tables are interpolated
+    linearly in (ln E, ln q) between their energies, and 2 E_nu is never a node of the
+    photon table (node ratio 1.62), so the comparison measures that interpolation across the
+    smooth break of model A: second order in the ln E step, measured 0.13-1.3 % on E_FIT
+    (4.8 nodes per decade; tolerance 1.5 %) and 0.005-0.064 % on a grid 4x denser (1e-3)."""
     cfg, em = snr_disk
+
+    def eq7_over_direct(em, E_nu):
+        att = region_intensity(em["gamma"], 2 * E_nu, "tibet_A", ("cmb", "dust"), cfg)
+        corr = gp.attenuation_correction(em["gamma"], 2 * E_nu, "tibet_A", ("cmb", "dust"), cfg)
+        nu = gp.neutrino_from_gamma((2 * E_nu) ** 2 * att, corr) / E_nu ** 2
+        return nu / region_intensity(em["nu"], E_nu, "tibet_A", (), cfg)
     E_nu = E_FIT[:6]
-    att = region_intensity(em["gamma"], 2 * E_nu, "tibet_A", ("cmb", "dust"), cfg)
-    corr = gp.attenuation_correction(em["gamma"], 2 * E_nu, "tibet_A", ("cmb", "dust"), cfg)
-    nu = gp.neutrino_from_gamma((2 * E_nu) ** 2 * att, corr) / E_nu ** 2
-    direct = region_intensity(em["nu"], E_nu, "tibet_A", (), cfg)
-    assert np.allclose(nu, direct, rtol=1e-3, atol=0)
+    assert np.allclose(eq7_over_direct(em, E_nu), 1.0, rtol=0, atol=1.5e-2)
+    dense = np.geomspace(E_FIT[0], E_FIT[-1], 4 * (E_FIT.size - 1) + 1)
+    fine = {p: build_emission(cfg, "disk", p, None, dense) for p in ("gamma", "nu")}
+    assert np.allclose(eq7_over_direct(fine, E_nu), 1.0, rtol=0, atol=1e-3)
 
 
 def test_eq10_extrapolates_a_region_to_the_whole_sky(snr_disk):
