@@ -1,6 +1,7 @@
 """The ``corona`` command: outputs, provenance, atomic writes, one-line errors."""
 import json
 import shutil
+from pathlib import Path
 import subprocess
 import sys
 
@@ -98,7 +99,9 @@ def test_config_commands(capsys):
 
 
 def test_installed_console_script(tmp_path):
-    exe = shutil.which("corona") or pytest.skip("corona script not on PATH")
+    # the console script installed with the package, next to this interpreter (whatever PATH is)
+    exe = shutil.which("corona", path=str(Path(sys.executable).parent))
+    assert exe, f"console script 'corona' not installed next to {sys.executable}"
     bad = subprocess.run([exe, "transport", "--set", "gas.profile=maxbeta", "-o", str(tmp_path / "x.h5")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "max_beta" in bad.stderr
