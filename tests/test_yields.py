@@ -291,7 +291,7 @@ def test_kafexhiu_photons_absolute_against_naima():
     numbers of protons per eV. Measured 0.01-0.06 % from 3 GeV to 10 TeV (0.3 % at 1 GeV,
     where naima's proton grid starts at 1.22 GeV): tolerance 2e-3."""
     naima = pytest.importorskip("naima")        # the `test` extra installs it
-    import astropy.units as u
+    import astropy.units as u               # with naima only (optional, slow import)
     top = yields.KAFEXHIU_MAX_EV
     dist = naima.models.ExponentialCutoffPowerLaw(1 / u.eV, 1 * u.TeV, 2.5, 1e14 * u.eV)
     pd = naima.models.PionDecay(dist, nh=1 * u.cm ** -3, nuclear_enhancement=False, useLUT=False,
