@@ -113,6 +113,18 @@ MUTANTS = [
            "[[c.rho0_g_cm3, c.r_kpc", new="[[1.1 * c.rho0_g_cm3, c.r_kpc",
            tests=["tests/test_dust.py"],
            why="dust mass density [T, eq. A5] 10 % high in the kernels"),
+    Mutant("breit_wheeler_sigma_gg_x1.05", "montecarlo/opacity/breit_wheeler.py", "scale",
+           "sigma_gg_cm2", factor=1.05, tests=["tests/test_pairproduction.py"],
+           why="Breit-Wheeler cross-section in cm^2 (dust kernels, beams) 5 % high"),
+    Mutant("cmb_density_x1.03", "montecarlo/fields/cmb.py", "scale", "dn_deps", factor=1.03,
+           tests=["tests/test_pairproduction.py"],
+           why="black-body photon density 3 % high (the effect of T +1 % on n)"),
+    Mutant("dust_photons_x1.1", "montecarlo/fields/dust.py", "scale",
+           "photon_density_per_column", factor=1.1, tests=["tests/test_dust.py"],
+           why="dust photons per column (kappa x Planck) 10 % high"),
+    Mutant("ebl_density_x1.1", "montecarlo/fields/ebl.py", "scale", "EBLDensity.dn_deps",
+           factor=1.1, tests=["tests/test_ebl.py"],
+           why="EBL photon density 10 % high"),
     # ---- sky
     Mutant("dipole_amplitude_factor", "montecarlo/sky/analysis.py", "replace",
            "3.0 * (sky_map @ n) / sky_map.shape[-1]", new="2.0 * (sky_map @ n) / sky_map.shape[-1]",
@@ -132,20 +144,29 @@ MUTANTS = [
 
 # --------------------------------------------------------------------------- applying a mutant
 def scale_function(source: str, name: str, factor: float) -> str:
-    """Rename the top-level ``def name`` to ``_mutant_name`` and insert, right after it, a
-    wrapper ``name`` that multiplies its return value by ``factor``."""
+    """Rename ``def name`` (top level, or ``Class.method``) to ``_mutant_name`` and insert,
+    right after it, a wrapper ``name`` that multiplies its return value by ``factor``."""
     tree = ast.parse(source)
-    hits = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    body, indent = tree.body, ""
+    if "." in name:
+        cls, name = name.split(".", 1)
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]
+        if len(classes) != 1:
+            raise SystemExit(f"mutant: no single top-level class {cls!r} in the file")
+        body, indent = classes[0].body, " " * (classes[0].body[0].col_offset)
+    hits = [n for n in body if isinstance(n, ast.FunctionDef) and n.name == name]
     if len(hits) != 1:
-        raise SystemExit(f"mutant: no single top-level function {name!r} in the file")
+        raise SystemExit(f"mutant: no single function {name!r} in the file")
     node = hits[0]
-    if node.decorator_list:
-        raise SystemExit(f"mutant: {name!r} is decorated (numba?); use a 'replace' mutant")
+    if any(not (isinstance(d, ast.Name) and d.id == "staticmethod") for d in node.decorator_list):
+        raise SystemExit(f"mutant: {name!r} is decorated (numba? property?); use 'replace'")
     lines = source.splitlines(keepends=True)
     line = lines[node.lineno - 1]
     lines[node.lineno - 1] = line.replace(f"def {name}(", f"def _mutant_{name}(", 1)
-    wrapper = (f"\n\ndef {name}(*args, **kwargs):\n"
-               f"    return _mutant_{name}(*args, **kwargs) * {factor!r}\n")
+    call = f"self._mutant_{name}" if indent and not node.decorator_list else f"_mutant_{name}"
+    params = "self, *args, **kwargs" if indent and not node.decorator_list else "*args, **kwargs"
+    wrapper = (f"\n{indent}def {name}({params}):\n"
+               f"{indent}    return {call}(*args, **kwargs) * {factor!r}\n")
     lines.insert(node.end_lineno, wrapper)
     return "".join(lines)
 

@@ -101,18 +101,21 @@ def test_four_cases_fit_tibet():
     """The seed's chi^2/dof: 1.6-2.0 (uniform) and 0.7-1.0 (SNR); measured here 1.30 / 1.89 and
     0.80 / 1.44 (A / B). Our Tibet points are digitised and our dust model differs, so accept
     1.0-2.5 (uniform) and 0.5-1.8 (SNR), and require SNR to fit better than uniform for each
-    spectrum, as in the seed. Neutrinos at ~100 TeV, all sky: the seed's <~ (3-6)e-9 GeV cm^-2
-    s^-1 sr^-1, from the models and from the Tibet points through eq. 7 and 10 (accept 2e-9 -
-    1.5e-8)."""
+    spectrum, as in the seed. Neutrinos at ~110 TeV, all sky, from the Tibet points through
+    eq. 7 and 10: within the seed's (3-6)e-9 GeV cm^-2 s^-1 sr^-1 (measured 4.49-4.55e-9 with
+    our dust; a factor 2 either way fails). The models' own all-sky neutrinos (fitted to the
+    same points) agree with that to 0.75-1.6 (measured 0.90-1.45: the models differ in the
+    region they extrapolate from)."""
     cfg = transport.load_config(COARSE)
     fits = {(f.distribution, f.spectrum): f for f in gp.fit_all_cases(cfg, E_FIT)}
     for (distribution, spectrum), f in fits.items():
         lo, hi = (1.0, 2.5) if distribution == "uniform" else (0.5, 1.8)
         assert f.dof == 5 and lo < f.chi2_per_dof < hi
         k = np.argmin(np.abs(np.log(f.E_eV / 1e14)))
-        assert 2e-9 < f.E_eV[k] ** 2 * f.neutrino["all_sky"][k] / 1e9 < 1.5e-8
         E_nu, values, err_lo, err_hi = f.tibet_neutrinos["all_sky_from_A"]
-        assert 2e-9 < E_nu[1] ** 2 * values[1] / 1e9 < 1.5e-8          # E_nu ~ 110 TeV
+        from_tibet = E_nu[1] ** 2 * values[1] / 1e9                     # E_nu ~ 110 TeV
+        assert 3e-9 < from_tibet < 6e-9
+        assert 0.75 < f.E_eV[k] ** 2 * f.neutrino["all_sky"][k] / 1e9 / from_tibet < 1.6
         assert np.all(err_lo > 0) and set(f.lhaaso_chi2) == {"inner", "outer"}
     for spectrum in ("A", "B"):
         assert fits[("snr_tibet", spectrum)].chi2 < fits[("uniform", spectrum)].chi2

@@ -128,7 +128,8 @@ def test_plane_models_are_normalised_to_the_local_reference(overrides, name):
 def test_local_reference_emissivity_is_the_known_local_emissivity():
     # The gamma emissivity per H atom of the local cosmic rays: E^2 q / n_H ~ 1e-17 eV/s at
     # a few GeV (Fermi-LAT local HI emissivity, 4 pi x ~1e-24 MeV s^-1 sr^-1, before the
-    # nuclear enhancement ~1.5-1.8 of heavier targets); order-of-magnitude check.
+    # nuclear enhancement ~1.5-1.8 of heavier targets); order-of-magnitude check against that
+    # measurement. The absolute normalisation (0.2 %) is test_local_reference_emissivity_absolute_against_naima.
     cfg = transport.load_config()
     E = np.array([2e9, 1e12])
     e2q = E ** 2 * local_reference_emissivity(E, "gamma", cfg) / cfg.galaxy.n_H_cm3
