@@ -125,7 +125,17 @@ MUTANTS = [
     Mutant("ebl_density_x1.1", "montecarlo/fields/ebl.py", "scale", "EBLDensity.dn_deps",
            factor=1.1, tests=["tests/test_ebl.py"],
            why="EBL photon density 10 % high"),
-    # ---- sky
+    Mutant("T_eq7_three_halves", "montecarlo/galactic_plane/fits.py", "replace",
+           "return 1.5 * np.asarray(E2_gamma_at_2E", new="return 1.0 * np.asarray(E2_gamma_at_2E",
+           tests=["tests/test_galactic_plane.py"],
+           why="[T] eq. 7 factor 3/2 dropped"),
+    Mutant("cocoon_grammage_x1.1", "transport/emission/cocoons.py", "scale", "grammage_g_cm2",
+           factor=1.1, tests=["tests/test_plane_models.py"],
+           why="cocoon source grammage [K, eq. 1] 10 % high"),
+    # ---- line of sight and sky
+    Mutant("los_intensity_x1.1", "montecarlo/lineofsight/integrator.py", "scale", "intensity",
+           factor=1.1, tests=["tests/test_lineofsight.py"],
+           why="line-of-sight intensity 10 % high"),
     Mutant("dipole_amplitude_factor", "montecarlo/sky/analysis.py", "replace",
            "3.0 * (sky_map @ n) / sky_map.shape[-1]", new="2.0 * (sky_map @ n) / sky_map.shape[-1]",
            tests=["tests/test_sky.py", "tests/test_skymaps.py"],

@@ -18,7 +18,7 @@ def test_default_is_the_seed_baseline():
     assert cfg.source.alpha == 2.4
     assert cfg.source.E_cut_eV == 1e17
     assert cfg.diffusion.D0_cm2_s == 1.2e29
-    assert math.isclose(cfg.diffusion.delta, 1 / 3, rtol=1e-5, atol=0)
+    assert math.isclose(cfg.diffusion.delta, 1 / 3, rel_tol=1e-12, abs_tol=0)
     assert cfg.gas.profile == "max_beta"
     assert cfg.source.r_Q_kpc == 5.0
     assert cfg.source.history == "seed"

@@ -44,7 +44,11 @@ def violations(source, filename="<test>"):
         if None in given:        # **kwargs: cannot be checked statically
             found.append((node.lineno, name, "**kwargs"))
             continue
-        missing = [k for k in REQUIRED[name] if k not in given]
+        required = REQUIRED[name]
+        if (name == "isclose" and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "math"):
+            required = ("rel_tol", "abs_tol")          # math.isclose spells them so
+        missing = [k for k in required if k not in given]
         if missing:
             found.append((node.lineno, name, ",".join(missing)))
     return found
@@ -64,6 +68,8 @@ def test_checker_flags_defaults():
            "np.testing.assert_allclose(a, b, atol=0)\n"
            "assert x == pytest.approx(y, rel=1e-3)\n"
            "np.isclose(a, b, rtol=1e-3, atol=0)\n"
-           "assert x == pytest.approx(y, rel=1e-3, abs=0)\n")
+           "assert x == pytest.approx(y, rel=1e-3, abs=0)\n"
+           "math.isclose(a, b, rtol=1e-3, atol=0)\n"
+           "math.isclose(a, b, rel_tol=1e-3, abs_tol=0)\n")
     bad = violations(src)
-    assert [ln for ln, _, _ in bad] == [2, 3, 4]
+    assert sorted(ln for ln, _, _ in bad) == [2, 3, 4, 7]
