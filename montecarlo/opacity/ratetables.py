@@ -197,14 +197,16 @@ class IsotropicRateTable:
     the pair threshold ln(rate) ~ -E_0/E bends so strongly that ln-linear interpolation on 32
     nodes per decade is off by 0.6 % at 1e14 eV in the CMB; cubic by < 1e-5. The
     below-threshold floor is continued smoothly (:func:`smooth_floor`) so that the cubic
-    cannot overshoot there."""
+    cannot overshoot there; where ln-linear interpolation of the unsmoothed table is below
+    the floor (below threshold, e.g. under the EBL's UV edge) the rate stays exactly zero."""
     lnE: np.ndarray            # (n_E,) uniform
     z: np.ndarray              # (n_z,) ascending
     ln_rate: np.ndarray        # (n_z, n_E)
     name: str
 
     def __post_init__(self):
-        self.ln_rate = smooth_floor(np.array(self.ln_rate, dtype=float))
+        self._raw = np.array(self.ln_rate, dtype=float)
+        self.ln_rate = smooth_floor(self._raw.copy())
 
     def rate_per_cm(self, E_eV, z=0.0):
         """1/lambda [cm^-1] at energies E (any shape) and one redshift z (proper units)."""
@@ -213,7 +215,7 @@ class IsotropicRateTable:
             if z != self.z[0]:
                 raise ArgumentError(f"z = {z!r}: the field {self.name!r} is tabulated only at "
                                     f"z = {self.z[0]:g}")
-            row = self.ln_rate[0]
+            row, raw = self.ln_rate[0], self._raw[0]
         else:
             if not self.z[0] <= z <= self.z[-1]:
                 raise ArgumentError(f"z = {z!r} is outside the field {self.name!r}: allowed "
@@ -221,10 +223,13 @@ class IsotropicRateTable:
             iz = min(np.searchsorted(self.z, z, side="right") - 1, self.z.size - 2)
             wz = (z - self.z[iz]) / (self.z[iz + 1] - self.z[iz])
             row = (1.0 - wz) * self.ln_rate[iz] + wz * self.ln_rate[iz + 1]
+            raw = (1.0 - wz) * self._raw[iz] + wz * self._raw[iz + 1]
         grid = np.exp(self.lnE)
         iE, wE, _ = energy_stencil(grid, np.clip(E, grid[0], grid[-1]).ravel())
         rate = np.exp(np.sum(wE * row[iE[:, None] + np.arange(4)], axis=1)).reshape(E.shape)
-        return np.where(rate > _RATE_ZERO, rate, 0.0)     # below threshold: exactly zero
+        i, w = _interp_index(self.lnE, np.log(E))
+        linear = (1.0 - w) * raw[i] + w * raw[i + 1]
+        return np.where((rate > _RATE_ZERO) & (linear > np.log(_RATE_ZERO)), rate, 0.0)
 
 
 #: Rates below this [cm^-1] (mean free paths beyond 1e170 Gpc) are stored as 1e-300 and
