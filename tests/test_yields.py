@@ -8,7 +8,7 @@ import pytest
 
 import transport
 from transport.hadronic import kelner2006, yields
-from transport.core.constants import GEV_EV, M_P_EV, MB_CM2
+from transport.core.constants import GEV_EV, M_P_EV
 from transport.core.errors import ArgumentError
 from transport.hadronic.cross_section import sigma_inel_kafexhiu2014_mb
 from transport.hadronic.secondaries import pp_emissivity
