@@ -5,6 +5,7 @@ secondary spectra follow the proton index, slightly harder. Energy budget per co
 """
 import numpy as np
 import pytest
+from scipy.integrate import quad
 
 import transport
 from transport.hadronic import kelner2006, yields
@@ -238,8 +239,6 @@ def test_kelner_functions_are_the_papers_formulas():
 def _kab_emissivity(channel_set, E, p):
     """q(E) / (n c) = Int dE_p sigma(E_p) j(E_p) sum F(E/E_p) / E_p for j = (E_p/1 TeV)^-p from
     0.1 TeV to 1e5 TeV, by scipy quad in ln E_p (x >= 1e-3 only, the KAB range)."""
-    from scipy.integrate import quad
-
     def integrand(lnEp):
         Ep = np.exp(lnEp)
         return (_sigma_inel_k14_mb(Ep) * _MB_CM2 * (Ep / 1e12) ** -p
