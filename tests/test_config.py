@@ -18,13 +18,13 @@ def test_default_is_the_seed_baseline():
     assert cfg.source.alpha == 2.4
     assert cfg.source.E_cut_eV == 1e17
     assert cfg.diffusion.D0_cm2_s == 1.2e29
-    assert math.isclose(cfg.diffusion.delta, 1 / 3)
+    assert math.isclose(cfg.diffusion.delta, 1 / 3, rel_tol=1e-12, abs_tol=0)
     assert cfg.gas.profile == "max_beta"
     assert cfg.source.r_Q_kpc == 5.0
     assert cfg.source.history == "seed"
     assert cfg.time.t_end_gyr == 10.0
     assert cfg.grid.E_min_eV == 1e9
-    assert cfg.grid.E_max_eV == pytest.approx(30 * 1e17)   # "auto" = 30 E_cut
+    assert cfg.grid.E_max_eV == pytest.approx(30 * 1e17, rel=1e-6, abs=0)   # "auto" = 30 E_cut
     assert cfg.normalization.mode == "observed_flux"
 
 
@@ -52,7 +52,7 @@ def test_override_layers_only_touch_named_keys(tmp_path):
     path.write_text("[source]\nalpha = 2.0\nE_cut_eV = 1e16\n")
     cfg = transport.load_config(path, overrides=["diffusion.D0_cm2_s=4e30", "gas.profile=none"])
     assert cfg.source.alpha == 2.0 and cfg.source.E_cut_eV == 1e16
-    assert cfg.grid.E_max_eV == pytest.approx(3e17)       # auto follows the user's E_cut
+    assert cfg.grid.E_max_eV == pytest.approx(3e17, rel=1e-6, abs=0)       # auto follows the user's E_cut
     assert cfg.diffusion.D0_cm2_s == 4e30 and cfg.gas.profile == "none"
     assert cfg.source.r_Q_kpc == 5.0                       # untouched default
     again = cfg.with_overrides({"source": {"alpha": 2.2}})

@@ -45,7 +45,7 @@ def test_spectrum_at_the_sun_is_alpha_plus_delta(overrides, solve_quiet):
     sol = solve_quiet(overrides)
     cfg = sol.config
     index = sol.spectral_index(1e10, 1e15, cfg.observer.r_sun_kpc)
-    assert index == pytest.approx(cfg.source.alpha + cfg.diffusion.delta, abs=0.07)
+    assert index == pytest.approx(cfg.source.alpha + cfg.diffusion.delta, abs=0.07, rel=0)
 
 
 @pytest.mark.parametrize("reference", ["H3a_all", "H3a_protons", "GSF_protons"])
@@ -57,8 +57,8 @@ def test_flux_at_sun_touches_the_reference_from_below(reference, overrides, solv
     above = sol.E_eV >= sol.config.normalization.E_min_eV      # 10 GeV: solar modulation below
     assert np.all(model[above] <= observed[above] * (1 + 1e-9))
     k = int(np.argmin(np.abs(sol.E_eV - sol.normalization.E_touch_eV)))
-    assert model[k] == pytest.approx(observed[k], rel=1e-9)
-    assert sol.Q0_cm3_s_eV == pytest.approx(sol.normalization.factor)
+    assert model[k] == pytest.approx(observed[k], rel=1e-9, abs=0)
+    assert sol.Q0_cm3_s_eV == pytest.approx(sol.normalization.factor, rel=1e-6, abs=0)
 
 
 def test_baseline_touch_energies(baseline, solve_quiet):
@@ -79,7 +79,7 @@ def test_rate_mode_is_exactly_the_stated_source(rate_config):
     from transport.core.constants import GYR_S, KPC_CM
     volume = 4 * np.pi / 3 * (cfg.source.r_Q_kpc * KPC_CM) ** 3
     q = (sol.E_eV / 1e9) ** -cfg.source.alpha * np.exp(-sol.E_eV / cfg.source.E_cut_eV)
-    assert np.allclose(sol.budget.injected, q * volume * 1.0 * GYR_S, rtol=1e-12)
+    assert np.allclose(sol.budget.injected, q * volume * 1.0 * GYR_S, rtol=1e-12, atol=0)
     assert sol.normalization is None and sol.Q0_cm3_s_eV == 1.0
 
 

@@ -1,0 +1,292 @@
+"""Mutation check: does the test suite catch a deliberate physics bug?
+
+Each mutant changes ONE named physics function in a scratch copy of the repository (a temporary
+directory; the worktree is never touched) and runs a chosen subset of the test suite there.
+A mutant is *caught* when at least one test fails, *survived* when all pass; a mutant whose
+run cannot start (import or collection error, timeout) is reported as *error*. Kinds:
+
+- ``scale``:   ``module.function x factor`` - the function's return value is multiplied by
+  ``factor`` (the original is renamed and a wrapper inserted right after it, so references
+  taken later in the module, e.g. dispatch dictionaries, see the wrapper too);
+- ``replace``: a literal piece of source text replaced by another (must occur exactly once):
+  for constants, exponents, weights and formulas that are not a return value.
+
+Usage (from the repository root, in the project's virtual environment)::
+
+    python benchmarks/mutants.py                     # all default mutants, their own tests
+    python benchmarks/mutants.py --list              # names of the default mutants
+    python benchmarks/mutants.py pp_emissivity_x2 cmb_T0_plus_1pc
+    python benchmarks/mutants.py --tests tests/test_yields.py pp_emissivity_x2
+    python benchmarks/mutants.py --json runs/mutants.json --timeout 900
+
+Every mutant lists the test files it is checked against (the files that test that physics;
+``--tests`` overrides). pytest runs with ``-x`` (stop at the first failure), so a caught
+mutant is cheap; a survivor costs one run of its files. Before the mutants, the unmutated
+scratch copy runs the union of the selected files once: if that fails nothing is reported.
+Rate tables built from mutated code are cached (keyed by the code digest, so they never mix
+with the real ones) in ``--cache-dir`` (default ~/.cache/corona-mutants). Exit status: 0 when
+every mutant was caught, 1 otherwise. The result is also written as JSON (``--json``).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+COPY = ("transport", "montecarlo", "tests", "inputs", "setup.cfg", "pyproject.toml")
+
+
+@dataclass
+class Mutant:
+    name: str
+    path: str                  # file, relative to the repository root
+    kind: str                  # "scale" or "replace"
+    target: str                # function name (scale) or source text (replace)
+    factor: float = 1.0        # scale
+    new: str = ""              # replace
+    tests: list = field(default_factory=list)
+    why: str = ""
+
+
+MUTANTS = [
+    # ---- the mutants named in issue 13
+    Mutant("pp_emissivity_x2", "transport/hadronic/secondaries.py", "scale", "pp_emissivity",
+           factor=2.0, tests=["tests/test_yields.py", "tests/test_emission.py"],
+           why="pp emissivity [C, eq. 6] twice too large"),
+    Mutant("h3a_nucleon_flux_x1.1", "transport/cosmicrays/normalization.py", "scale",
+           "h3a_nucleon_flux", factor=1.1,
+           tests=["tests/test_corona_physics.py", "tests/test_emission.py"],
+           why="H3a nucleon flux (normalisation reference) 10 % high"),
+    Mutant("T_eq1_sixth_to_third", "transport/emission/disk.py", "replace",
+           "E_gamma_eV, dtype=float) / 2.0) / 6.0", new="E_gamma_eV, dtype=float) / 2.0) / 3.0",
+           tests=["tests/test_plane_models.py", "tests/test_galactic_plane.py"],
+           why="[T] eq. 1 factor 1/6 -> 1/3 in photons_from_neutrinos"),
+    Mutant("gauss_legendre_weights_off_by_one", "montecarlo/lineofsight/integrator.py",
+           "replace", "x, w = np.polynomial.legendre.leggauss(order)\n",
+           new="x, w = np.polynomial.legendre.leggauss(order)\n    w = np.roll(w, 1)\n",
+           tests=["tests/test_lineofsight.py"],
+           why="line-of-sight Gauss-Legendre weights shifted by one node"),
+    # ---- transport
+    Mutant("sigma_inel_x1.1", "transport/hadronic/cross_section.py", "scale",
+           "sigma_inel_kafexhiu2014_mb", factor=1.1,
+           tests=["tests/test_yields.py", "tests/test_corona_physics.py"],
+           why="Kafexhiu 2014 eq. 1 inelastic cross-section 10 % high"),
+    Mutant("beta_profile_exponent", "transport/cosmicrays/gas.py", "replace",
+           "** (-1.5 * beta)", new="** (-1.4 * beta)",
+           tests=["tests/test_corona_physics.py"],
+           why="[C] eq. 1 exponent -3 beta/2 -> -1.4 beta"),
+    Mutant("diffusion_index", "transport/cosmicrays/diffusion.py", "replace",
+           "/ GEV_EV) ** delta", new="/ GEV_EV) ** (1.1 * delta)",
+           tests=["tests/test_corona_physics.py", "tests/test_solver_analytic.py"],
+           why="[C] eq. 4 energy index delta 10 % too steep"),
+    Mutant("kelner_F_gamma_x1.1", "transport/hadronic/kelner2006.py", "scale", "F_gamma",
+           factor=1.1, tests=["tests/test_yields.py"],
+           why="Kelner et al. 2006 eq. 58 photon spectrum 10 % high"),
+    Mutant("kafexhiu_photons_x1.1", "transport/hadronic/yields.py", "scale",
+           "kafexhiu2014_dsigma_dE_mb_gev", factor=1.1, tests=["tests/test_yields.py"],
+           why="Kafexhiu 2014 photon cross-section 10 % high"),
+    Mutant("aafrag_x1.1", "transport/hadronic/yields.py", "scale",
+           "aafrag_dsigma_dE_mb_gev", factor=1.1, tests=["tests/test_yields.py"],
+           why="AAfrag secondary cross-sections 10 % high"),
+    Mutant("kamae_x1.1", "transport/hadronic/yields.py", "scale",
+           "kamae2006_dsigma_dE_mb_gev", factor=1.1, tests=["tests/test_yields.py"],
+           why="Kamae 2006 secondary cross-sections 10 % high"),
+    # ---- opacity
+    Mutant("cmb_T0_plus_1pc", "inputs/default.toml", "replace", "cmb_T0_K = 2.7255",
+           new="cmb_T0_K = 2.752755", tests=["tests/test_pairproduction.py"],
+           why="CMB temperature +1 % (default config)"),
+    Mutant("breit_wheeler_x1.05", "montecarlo/opacity/breit_wheeler.py", "scale", "sigma_hat",
+           factor=1.05, tests=["tests/test_pairproduction.py"],
+           why="Breit-Wheeler cross-section 5 % high"),
+    Mutant("dust_density_x1.1", "montecarlo/fields/dust.py", "replace",
+           "[[c.rho0_g_cm3, c.r_kpc", new="[[1.1 * c.rho0_g_cm3, c.r_kpc",
+           tests=["tests/test_dust.py"],
+           why="dust mass density [T, eq. A5] 10 % high in the kernels"),
+    Mutant("breit_wheeler_sigma_gg_x1.05", "montecarlo/opacity/breit_wheeler.py", "scale",
+           "sigma_gg_cm2", factor=1.05, tests=["tests/test_pairproduction.py"],
+           why="Breit-Wheeler cross-section in cm^2 (dust kernels, beams) 5 % high"),
+    Mutant("cmb_density_x1.03", "montecarlo/fields/cmb.py", "scale", "dn_deps", factor=1.03,
+           tests=["tests/test_pairproduction.py"],
+           why="black-body photon density 3 % high (the effect of T +1 % on n)"),
+    Mutant("dust_photons_x1.1", "montecarlo/fields/dust.py", "scale",
+           "photon_density_per_column", factor=1.1, tests=["tests/test_dust.py"],
+           why="dust photons per column (kappa x Planck) 10 % high"),
+    Mutant("ebl_density_x1.1", "montecarlo/fields/ebl.py", "scale", "EBLDensity.dn_deps",
+           factor=1.1, tests=["tests/test_ebl.py"],
+           why="EBL photon density 10 % high"),
+    Mutant("T_eq7_three_halves", "montecarlo/galactic_plane/fits.py", "replace",
+           "return 1.5 * np.asarray(E2_gamma_at_2E", new="return 1.0 * np.asarray(E2_gamma_at_2E",
+           tests=["tests/test_galactic_plane.py"],
+           why="[T] eq. 7 factor 3/2 dropped"),
+    Mutant("cocoon_grammage_x1.1", "transport/emission/cocoons.py", "scale", "grammage_g_cm2",
+           factor=1.1, tests=["tests/test_plane_models.py"],
+           why="cocoon source grammage [K, eq. 1] 10 % high"),
+    # ---- line of sight and sky
+    Mutant("los_intensity_x1.1", "montecarlo/lineofsight/integrator.py", "scale", "intensity",
+           factor=1.1, tests=["tests/test_lineofsight.py"],
+           why="line-of-sight intensity 10 % high"),
+    Mutant("dipole_amplitude_factor", "montecarlo/sky/analysis.py", "replace",
+           "3.0 * (sky_map @ n) / sky_map.shape[-1]", new="2.0 * (sky_map @ n) / sky_map.shape[-1]",
+           tests=["tests/test_sky.py", "tests/test_skymaps.py"],
+           why="dipole vector d = (3/4pi) sum I n dOmega with 2 instead of 3"),
+    Mutant("region_solid_angle_x1.05", "montecarlo/sky/analysis.py", "replace",
+           "return np.radians(self.l_width_deg) * (",
+           new="return 1.05 * np.radians(self.l_width_deg) * (",
+           tests=["tests/test_sky.py", "tests/test_galactic_plane.py"],
+           why="region solid angle 5 % large"),
+    Mutant("flavour_weights_x1.05", "transport/hadronic/neutrino_mixing.py", "scale",
+           "flavour_weights_at_earth", factor=1.05,
+           tests=["tests/test_neutrinos.py"],
+           why="flavour weights at Earth 5 % high (no longer sum to the source total)"),
+]
+
+
+# --------------------------------------------------------------------------- applying a mutant
+def scale_function(source: str, name: str, factor: float) -> str:
+    """Rename ``def name`` (top level, or ``Class.method``) to ``_mutant_name`` and insert,
+    right after it, a wrapper ``name`` that multiplies its return value by ``factor``."""
+    tree = ast.parse(source)
+    body, indent = tree.body, ""
+    if "." in name:
+        cls, name = name.split(".", 1)
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]
+        if len(classes) != 1:
+            raise SystemExit(f"mutant: no single top-level class {cls!r} in the file")
+        body, indent = classes[0].body, " " * (classes[0].body[0].col_offset)
+    hits = [n for n in body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if len(hits) != 1:
+        raise SystemExit(f"mutant: no single function {name!r} in the file")
+    node = hits[0]
+    if any(not (isinstance(d, ast.Name) and d.id == "staticmethod") for d in node.decorator_list):
+        raise SystemExit(f"mutant: {name!r} is decorated (numba? property?); use 'replace'")
+    lines = source.splitlines(keepends=True)
+    line = lines[node.lineno - 1]
+    lines[node.lineno - 1] = line.replace(f"def {name}(", f"def _mutant_{name}(", 1)
+    call = f"self._mutant_{name}" if indent and not node.decorator_list else f"_mutant_{name}"
+    params = "self, *args, **kwargs" if indent and not node.decorator_list else "*args, **kwargs"
+    wrapper = (f"\n{indent}def {name}({params}):\n"
+               f"{indent}    return {call}(*args, **kwargs) * {factor!r}\n")
+    lines.insert(node.end_lineno, wrapper)
+    return "".join(lines)
+
+
+def apply(mutant: Mutant, root: Path) -> None:
+    """Apply ``mutant`` to the copy at ``root`` (raises if its target is not found)."""
+    path = root / mutant.path
+    source = path.read_text()
+    if mutant.kind == "scale":
+        new = scale_function(source, mutant.target, mutant.factor)
+    elif mutant.kind == "replace":
+        count = source.count(mutant.target)
+        if count != 1:
+            raise SystemExit(f"mutant {mutant.name}: {mutant.target!r} occurs {count} times "
+                             f"in {mutant.path} (need exactly 1)")
+        new = source.replace(mutant.target, mutant.new)
+    else:
+        raise SystemExit(f"mutant {mutant.name}: unknown kind {mutant.kind!r}")
+    path.write_text(new)
+    if mutant.path == "inputs/default.toml":              # the copy installed as corona_inputs
+        (root / "corona_inputs" / "default.toml").write_text(new)
+
+
+# --------------------------------------------------------------------------- scratch copy
+def make_copy(dest: Path) -> None:
+    """Copy the repository's sources (with __pycache__, so numba's on-disk cache of the
+    unmutated kernels is reused) to dest; inputs/ also as the package corona_inputs."""
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(".pytest_cache"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    shutil.copytree(ROOT / "inputs", dest / "corona_inputs")
+
+
+def run_tests(root: Path, tests, timeout: float, cache_dir: str):
+    """Run pytest on ``tests`` in the copy; returns (status, seconds, last line)."""
+    env = dict(os.environ, PYTHONPATH=str(root), CORONA_CACHE_DIR=cache_dir,
+               PYTHONDONTWRITEBYTECODE="1")
+    check = ("import transport, montecarlo, corona_inputs, sys, pathlib; "
+             "r = pathlib.Path(sys.argv[1]).resolve(); "
+             "assert all(r in pathlib.Path(m.__file__).resolve().parents "
+             "for m in (transport, montecarlo)), 'scratch copy not imported'; "
+             "assert r in pathlib.Path(list(corona_inputs.__path__)[0]).resolve().parents")
+    subprocess.run([sys.executable, "-c", check, str(root)], cwd=root, env=env, check=True)
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               "--no-header", *tests], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "error", time.perf_counter() - t0, f"timeout after {timeout:g} s"
+    seconds = time.perf_counter() - t0
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    last = lines[-1] if lines else proc.stderr.strip()[-200:]
+    status = {0: "survived", 1: "caught"}.get(proc.returncode, "error")
+    if status == "caught":
+        failed = [ln for ln in lines if ln.startswith("FAILED")]
+        last = failed[0] if failed else last
+    return status, seconds, last
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="print the default mutants and exit")
+    parser.add_argument("--tests", nargs="+", help="test files/node ids instead of each mutant's own")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per pytest run")
+    parser.add_argument("--cache-dir", default=str(Path("~/.cache/corona-mutants").expanduser()))
+    parser.add_argument("--json", default=str(ROOT / "runs" / "benchmarks" / "mutants.json"))
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the unmutated run (when it is known to pass)")
+    args = parser.parse_args(argv)
+    by_name = {m.name: m for m in MUTANTS}
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:36s} {m.path}: {m.why}")
+        return 0
+    unknown = [n for n in args.names if n not in by_name]
+    if unknown:
+        parser.error(f"unknown mutant(s) {unknown}; --list shows the names")
+    chosen = [by_name[n] for n in args.names] or MUTANTS
+    results = []
+    with tempfile.TemporaryDirectory(prefix="corona-mutants-") as tmp:
+        pristine = Path(tmp) / "pristine"
+        make_copy(pristine)
+        if not args.no_baseline:
+            union = args.tests or sorted({t for m in chosen for t in m.tests})
+            status, sec, last = run_tests(pristine, union, args.timeout, args.cache_dir)
+            print(f"{'(unmutated)':36s} {'pass' if status == 'survived' else status:8s} "
+                  f"{sec:6.0f} s  {last}", flush=True)
+            if status != "survived":
+                print("the unmutated copy does not pass its tests: no mutant reported")
+                return 2
+        for m in chosen:
+            work = Path(tmp) / m.name
+            shutil.copytree(pristine, work)
+            apply(m, work)
+            status, sec, last = run_tests(work, args.tests or m.tests, args.timeout,
+                                          args.cache_dir)
+            results.append({"name": m.name, "file": m.path, "why": m.why, "status": status,
+                            "seconds": round(sec, 1), "detail": last})
+            print(f"{m.name:36s} {status:8s} {sec:6.0f} s  {last}", flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+    caught = sum(r["status"] == "caught" for r in results)
+    print(f"caught {caught} / {len(results)}")
+    write_json({"caught": caught, "total": len(results), "mutants": results}, args.json)
+    return 0 if caught == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
