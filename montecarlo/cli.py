@@ -39,7 +39,7 @@ from transport.core.safety import Terminated, sigterm_as_interrupt
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
-from montecarlo.parallel import RunInterrupted
+from montecarlo.parallel import RunInterrupted, abort_other_ranks
 from montecarlo.pipeline.mc import cmd_mc
 from montecarlo.pipeline.extragalactic import cmd_extragalactic
 from montecarlo.pipeline.paper import cmd_paper
@@ -206,7 +206,11 @@ def main(argv=None) -> int:
             return 130
         except CoronaError as exc:
             print(f"corona {args.command}: error: {exc}", file=sys.stderr)
+            abort_other_ranks(2)
             return 2
+        except Exception:
+            abort_other_ranks(1, traceback=True)
+            raise
         except Terminated as exc:
             print(f"corona {args.command}: terminated by signal {exc.signum} (temporary "
                   "files removed)", file=sys.stderr)

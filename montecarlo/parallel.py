@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,20 @@ def world():
     return MPI.COMM_WORLD
 
 
+def abort_other_ranks(code: int, traceback: bool = False) -> None:
+    """Under mpirun with several ranks, end the whole job with exit status ``code`` (an error
+    seen by one rank would otherwise leave the others waiting in a collective forever); the
+    caller has printed the message (``traceback``: print the current exception's first)."""
+    comm = world()
+    if comm is None or comm.Get_size() == 1:
+        return
+    if traceback:
+        import traceback as tb  # only on this error path
+        tb.print_exc()
+    sys.stderr.flush()
+    comm.Abort(code)
+
+
 def rank_and_size(comm=None) -> tuple[int, int]:
     """(rank, number of ranks) of ``comm`` (None: one process)."""
     return (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
@@ -88,8 +103,21 @@ def batch_generator(seed: int, batch: int) -> np.random.Generator:
 
 
 def batch_kernel_seed(seed: int, batch: int) -> int:
-    """A 63-bit integer seed for numba kernels (np.random.seed inside njit) of one batch."""
+    """A 63-bit integer derived from the batch's seed sequence (numba's np.random.seed keeps
+    only 32 bits of it: kernels that need distinct streams use :func:`batch_kernel_seed32`)."""
     return int(batch_seed(seed, batch).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def batch_kernel_seed32(seed: int, batch: int) -> int:
+    """The 32-bit seed of numba's generator (MT19937, np.random.seed inside njit) for one batch:
+    (base + batch) mod 2^32 with base drawn from SeedSequence(seed), so the batches of one run
+    never share a stream (numba's seed is 32 bits; hashing each batch to 32 bits would repeat
+    streams in long runs). At most 2^32 batches per run."""
+    if not 0 <= batch < 2 ** 32:
+        raise CoronaError(f"batch {batch} is not allowed: a run has at most 2^32 batches "
+                          "(raise the photons per batch)")
+    base = int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint32)[0])
+    return (base + int(batch)) % 2 ** 32
 
 
 # --------------------------------------------------------------------------- exact sums
@@ -174,13 +202,15 @@ def _stop_on_signals():
 def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_shape, *,
                 checkpoint_path=None, chunk_batches: int = 64, fingerprint: str = "",
                 progress: bool = True, desc: str = "batches", comm="auto",
-                extra: dict | None = None) -> BatchResult:
+                extra: dict | None = None, keep_checkpoint: bool = False) -> BatchResult:
     """Sum ``simulate(b)`` over batches b = 0 .. n_batches - 1 across MPI ranks.
 
     ``simulate(b)`` returns a float64 array of shape ``tally_shape`` (the batch's tallies; it draws
     its random numbers from :func:`batch_generator` (seed, b)). ``chunk_batches`` batches are
     done between reductions/checkpoints. With ``checkpoint_path`` a run resumes from its last
-    checkpoint when the fingerprint matches; the checkpoint is removed when the run completes.
+    checkpoint when the fingerprint matches; the checkpoint is removed when the run completes
+    (``keep_checkpoint``: also then written, for a caller that removes it only once its own
+    result file is safely written, so that a kill in between loses nothing).
     ``comm="auto"``: MPI.COMM_WORLD under an MPI launcher, else one process.
     """
     if n_batches < 1:
@@ -218,7 +248,7 @@ def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_sha
                     hi, lo = ((chunk_hi, chunk_lo) if hi is None
                               else dd_add(hi, lo, chunk_hi, chunk_lo))
                 done = end
-                if rank == 0 and path is not None and done < n_batches:
+                if rank == 0 and path is not None and (done < n_batches or keep_checkpoint):
                     _write_checkpoint(path, fingerprint, done, hi, lo, extra or {})
                 bar.update(end - bar.n)
                 halt = stop[0] if comm is None else comm.allreduce(stop[0], op=_lor(comm))
@@ -230,7 +260,7 @@ def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_sha
         bar.close()
         if op is not None:
             op.Free()
-    if rank == 0 and path is not None and path.exists():
+    if rank == 0 and path is not None and path.exists() and not keep_checkpoint:
         path.unlink()
     total = (hi + lo) if rank == 0 else None
     if comm is not None:

@@ -57,12 +57,12 @@ def specs_from_config(cfg):
     return eg.Universe(x.cosmology, x.imf, x.z_max, x.m_star_mw_msun), spec
 
 
-def _directional(emission, E, n_dir, fields):
+def _directional(emission, E, n_dir, fields, cfg):
     """I(E, theta) at Gauss-Legendre nodes of cos(theta) (theta from the Galactic centre) plus
     the centre and anticentre: (mu, weights, I (n_E, n_dir), I_centre, I_anticentre)."""
     mu, w = np.polynomial.legendre.leggauss(n_dir)
     l = np.concatenate([np.degrees(np.arccos(mu)), [0.0, 180.0]])
-    I = intensity(emission, E, l, np.zeros_like(l), fields=fields)
+    I = intensity(emission, E, l, np.zeros_like(l), fields=fields, config=cfg)
     return mu, w, I[:, :n_dir], I[:, n_dir], I[:, n_dir + 1]
 
 
@@ -82,7 +82,7 @@ def corona_products(cfg, emissions, table, universe, E):
 
     for particle in ("gamma",) + tuple(n for n in NEUTRINOS if n in corona):
         fields = ("cmb",) if particle == "gamma" else ()
-        mu, w, I, I_c, I_a = _directional(corona[particle], Ei, n_dir, fields)
+        mu, w, I, I_c, I_a = _directional(corona[particle], Ei, n_dir, fields, cfg)
         mean = 0.5 * I @ w
         p.spectra[f"mw_{particle}_all_sky"] = full(mean)
         p.spectra[f"mw_{particle}_anticentre"] = full(I_a)
@@ -185,7 +185,7 @@ def cmd_extragalactic(args) -> int:
     return 0
 
 
-def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
+def pipeline_result(cfg, inputs, comm=None, progress=False, checkpoint_dir=None) -> dict:
     """The extragalactic stage of `corona run` (montecarlo.pipeline.optional): the isotropic
     intensities of all galaxies' coronae at Earth, ``gamma`` (after EBL + CMB absorption and
     the cascade) and ``nu`` [cm^-2 s^-1 sr^-1 eV^-1] on ``E_eV`` (the extragalactic energy grid
@@ -198,7 +198,12 @@ def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
     table = response_table(cfg, spec, progress=progress)
     x = cfg.extragalactic
     E = log_grid(x.E_min_eV, x.E_max_eV, x.E_per_decade)
-    E = E[(E >= corona["gamma"].E_eV[0]) & (E <= corona["gamma"].E_eV[-1])]
+    lo, hi = corona["gamma"].E_eV[0], corona["gamma"].E_eV[-1]
+    E = E[(E >= lo) & (E <= hi)]
+    if E.size == 0:
+        raise ArgumentError(f"extragalactic.E_min_eV = {x.E_min_eV:g} .. extragalactic.E_max_eV = "
+                            f"{x.E_max_eV:g} does not overlap the emission tables ({lo:g} .. "
+                            f"{hi:g} eV)")
     p = corona_products(cfg, inputs["emission"], table, universe, E)
     return {"E_eV": E, "gamma": p.spectra["eg_gamma"], "nu": p.spectra["eg_nu"],
             "spectra": dict(p.spectra), "scalars": dict(p.scalars), "table_key": table.key}

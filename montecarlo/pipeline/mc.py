@@ -137,19 +137,22 @@ def cmd_mc(args) -> int:
             resumed = problem.n_batches
             say(f"{tag}: finished earlier ({part})")
         else:
-            batches = run(problem, _part_path(out, tag, "ckpt"), m.checkpoint_batches,
-                          progress=not args.quiet and rank == 0)
+            ckpt = _part_path(out, tag, "ckpt")
+            batches = run(problem, ckpt, m.checkpoint_batches,
+                          progress=not args.quiet and rank == 0, keep_checkpoint=True)
             total, n_ranks, resumed = batches.total, batches.n_ranks, batches.resumed_from
             if rank == 0:
                 with atomic_hdf5(part) as fh:
                     fh.attrs["fingerprint"] = problem.fingerprint
                     fh.attrs["n_ranks"] = n_ranks
                     fh["total"] = total
+                ckpt.unlink(missing_ok=True)       # only now: the part file holds the result
         results[model, particle] = finish(problem, total, n_ranks, resumed)
     if rank == 0:
         with atomic_hdf5(out) as fh:
             fh.attrs.update(provenance(cfg, seeds={"mc.seed": m.seed, "streams":
-                                                   "Philox(SeedSequence(seed, spawn_key=(batch,)))"}))
+                                                   "numba MT19937 per batch, seeded with "
+                                                   "montecarlo.parallel.batch_kernel_seed32(seed, batch)"}))
             group = fh.create_group("mc")
             group.attrs.update({"n_photons": m.n_photons, "seed": m.seed, "estimator": m.estimator,
                                 "ranks": size, "nside": m.nside, "ordering": "RING",
@@ -170,7 +173,7 @@ def cmd_mc(args) -> int:
     return 0
 
 
-def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
+def pipeline_result(cfg, inputs, comm=None, progress=False, checkpoint_dir=None) -> dict:
     """The Monte Carlo stage of `corona run` (montecarlo.pipeline.optional), run on every MPI
     rank: the corona's gamma rays propagated with the [mc] settings; returns ``E_eV``,
     ``all_sky`` and ``all_sky_err`` [cm^-2 s^-1 sr^-1 eV^-1] and the dipole amplitude."""
@@ -182,7 +185,13 @@ def pipeline_result(cfg, inputs, comm=None, progress=False) -> dict:
                           'emission.particles to include "gamma"')
     problem = prepare(emission, m.E_eV, m.nside, tuple(m.fields), m.n_photons, m.seed,
                       m.estimator, cfg, tuple(m.regions), m.batch_photons)
-    batches = run(problem, None, m.checkpoint_batches, progress=progress, comm=comm)
+    # the checkpoint is named by the problem's fingerprint: a changed config starts afresh,
+    # a killed run of the same config resumes
+    ckpt = (None if checkpoint_dir is None
+            else Path(checkpoint_dir) / f"mc-{problem.fingerprint[:20]}.ckpt.h5")
+    if ckpt is not None and parallel.rank_and_size(comm)[0] == 0:
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+    batches = run(problem, ckpt, m.checkpoint_batches, progress=progress, comm=comm)
     r = finish(problem, batches.total, batches.n_ranks, batches.resumed_from)
     return {"E_eV": np.asarray(r.E_eV, dtype=float), "all_sky": r.all_sky,
             "all_sky_err": r.all_sky_err, "dipole_amplitude": r.dipole_amplitude,

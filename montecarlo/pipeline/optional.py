@@ -6,7 +6,8 @@ Each is used when its package is importable (checked with ``importlib.util.find_
 nothing imported before) and pipeline.<name> is "auto" or "on" ("on" without the package is a
 ConfigError; "off" never runs it). The stage calls one entry point of the package, named in
 :data:`OPTIONAL`, as ``entry(cfg, inputs, comm=..., progress=...)``, where ``inputs`` holds the
-results of the stages named in ``needs`` (``inputs["emission"]`` = {model: {particle:
+results of the stages named in ``needs`` (and ``checkpoint_dir``: where a long
+stage may checkpoint) (``inputs["emission"]`` = {model: {particle:
 emission table}}, ``inputs["sky"]`` = :class:`montecarlo.sky.maps.SkyProducts`), and expects a
 mapping of numpy arrays / scalars / nested mappings back (saved as HDF5 datasets / attributes
 / groups). Keys the summary reads:
@@ -17,8 +18,9 @@ mapping of numpy arrays / scalars / nested mappings back (saved as HDF5 datasets
   coronae at Earth after the cascade, cm^-2 s^-1 sr^-1 eV^-1): the summary adds them to the
   corona's, and reports xi = j_MW(anticentre) / j_EG (docs/physics.md, section 6).
 
-The mc stage is ``parallel``: every MPI rank calls the entry point (use
-:func:`montecarlo.parallel.run_batches` inside with ``comm``); rank 0's return value is saved.
+Both stages are ``parallel``: every MPI rank calls the entry point (the Monte Carlo, and the
+cascade response table when it has to be built, run :func:`montecarlo.parallel.run_batches`
+on all ranks); rank 0's return value is saved.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ OPTIONAL = {
     "extragalactic": Optional("montecarlo.cascade", "montecarlo.pipeline.extragalactic:pipeline_result",
                               ("emission", "sky"),
                               ("observer", "source", "fields", "extragalactic"),
-                              False, "coronae of other galaxies + EM cascade (docs/extragalactic.md)"),
+                              True, "coronae of other galaxies + EM cascade (docs/extragalactic.md)"),
 }
 
 
@@ -85,7 +87,8 @@ def _stage(cfg, name: str) -> Stage:
     data = cfg.to_dict()
 
     def compute(config, inputs, ctx):
-        return dict(_entry(name)(config, inputs, comm=ctx.comm, progress=ctx.progress))
+        return dict(_entry(name)(config, inputs, comm=ctx.comm, progress=ctx.progress,
+                                 checkpoint_dir=ctx.workdir))
 
     return Stage(name, tuple(s for s in spec.sections if s in data), spec.needs, compute,
                  save_mapping, load_mapping,

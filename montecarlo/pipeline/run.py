@@ -297,9 +297,9 @@ def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figure
     writes ``outdir/corona_run.h5`` and the figures)."""
     check_run_config(cfg)
     comm = world() if comm == "auto" else comm
-    ctx = Context(comm=comm, progress=progress, say=say if (comm is None or comm.Get_rank() == 0)
-                  else (lambda text: None))
     outdir = Path(outdir)
+    ctx = Context(comm=comm, progress=progress, say=say if (comm is None or comm.Get_rank() == 0)
+                  else (lambda text: None), workdir=outdir / "cache")
     records = run_stages(cfg, pipeline_stages(cfg), outdir / "cache", ctx, start_from)
     if ctx.rank == 0:
         with atomic_hdf5(outdir / RUN_FILE) as fh:

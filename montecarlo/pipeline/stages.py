@@ -59,6 +59,7 @@ class Context:
     comm: Any = None
     progress: bool = False
     say: Callable[[str], None] = field(default=lambda text: None)
+    workdir: Any = None            # where long stages keep their checkpoints (None: none)
 
     @property
     def rank(self) -> int:

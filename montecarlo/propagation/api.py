@@ -19,6 +19,7 @@ from transport.core.config import Config, load_config
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
 from transport.emission.tables import AxisymmetricEmission, SphericalEmission
+from transport.core.output import code_version
 
 from montecarlo import parallel
 from montecarlo.geometry import lb_from_direction, sun_position_kpc
@@ -145,7 +146,7 @@ class Problem:
         n = min(self.batch_photons, self.n_photons - b * self.batch_photons)
         tally = np.zeros((self.E.size + 1, self.n_cols))
         m = self.medium
-        pk.simulate_batch(parallel.batch_kernel_seed(self.seed, b), n, self.kind, self.nside,
+        pk.simulate_batch(parallel.batch_kernel_seed32(self.seed, b), n, self.kind, self.nside,
                           self.origin, self.sph, self.axi, self.points, self.edges, self.cdf,
                           self.estimator, m.sigma_uniform, m.dust_mode, m.sigma_dust_max,
                           m.dust_i, m.dust_w, *m.tables, self.pix_vec, self.region_of,
@@ -219,6 +220,7 @@ def prepare(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=1_000_00
         "n_photons": n_photons, "batch_photons": batch_photons, "regions": list(names),
         "absorber": _digest(medium.sigma_uniform), "opacity": cfg.digest(
             sections=("observer", "fields", "dust", "opacity")),
+        "code": code_version(),        # a resume never mixes batches of two code versions
     }, sort_keys=True).encode()).hexdigest()
     return Problem(E, nside, kind, origin, sph, axi, pts, edges, np.ascontiguousarray(cdf),
                    ESTIMATORS.index(estimator), medium, np.ascontiguousarray(pixel_vectors(nside)),
@@ -303,10 +305,11 @@ def monte_carlo(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=1_00
     return finish(problem, result.total, result.n_ranks, result.resumed_from)
 
 
-def run(problem: Problem, checkpoint_path=None, chunk_batches=16, progress=False, comm="auto"):
+def run(problem: Problem, checkpoint_path=None, chunk_batches=16, progress=False, comm="auto",
+        keep_checkpoint=False):
     """All batches of ``problem`` over the MPI ranks (:func:`montecarlo.parallel.run_batches`)."""
     return parallel.run_batches(problem.simulate, problem.n_batches,
                                 (problem.E.size + 1, problem.n_cols),
                                 checkpoint_path=checkpoint_path, chunk_batches=chunk_batches,
                                 fingerprint=problem.fingerprint, progress=progress,
-                                desc="Monte Carlo", comm=comm)
+                                desc="Monte Carlo", comm=comm, keep_checkpoint=keep_checkpoint)
