@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,10 @@ ESTIMATORS = ("analog", "expected")
 UNITS = "cm^-2 s^-1 sr^-1 eV^-1"
 #: Largest nside (memory of the tallies and densities: ~ 2 n_E + 130 doubles per pixel).
 MAX_NSIDE = 1024
+
+
+class MajorantWarning(UserWarning):
+    """A tracking step found a local rate above the majorant (montecarlo.propagation.medium)."""
 
 
 @dataclass
@@ -270,6 +275,10 @@ def finish(problem: Problem, total: np.ndarray, n_ranks=1, resumed_from=0) -> MC
         con = (hi - lo) / (hi + lo)
         con_err = 2.0 * np.hypot(lo * maps_err[rows, hi_k], hi * maps_err[rows, lo_k]) / (hi + lo) ** 2
         pair = np.where(a0 > 0, 1.0 - all_sky / a0, 0.0)
+    if counters[2] > 0:
+        warnings.warn(f"{counters[2]:.0f} of {counters[1]:.0f} tracking steps found a dust rate above "
+                      "the majorant (the analog estimator is biased by about that fraction): "
+                      "report it, with the config", MajorantWarning, stacklevel=2)
     return MCResult(problem.E, problem.nside, maps, maps_err, all_sky, all_sky_err, regions,
                     regions_err, amp, amp_err, l_deg, b_deg, con, con_err, a0, a0_err, pair,
                     problem.n_photons, problem.seed, ESTIMATORS[problem.estimator],

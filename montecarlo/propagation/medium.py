@@ -39,10 +39,6 @@ class Medium:
     tables: tuple                      # (ln_aniso, ln_iso, R, z, mu, psi)
     fields: tuple
 
-    @property
-    def attenuates(self) -> bool:
-        return bool(np.any(self.sigma_uniform > 0) or np.any(self.sigma_dust_max > 0))
-
 
 _EMPTY4 = np.zeros((2, 2, 2, 2, 4), dtype=np.float32)
 _EMPTY2 = np.zeros((2, 2, 4), dtype=np.float32)
