@@ -40,6 +40,7 @@ import itertools
 import json
 import math
 import os
+import secrets
 import sys
 import time
 import traceback
@@ -66,7 +67,7 @@ from montecarlo.parallel import claimed, on_root, task_executor, world
 from montecarlo.pipeline.response import response_kernels
 from montecarlo.pipeline.run import anticentre_intensity, summarise
 from montecarlo.sky.maps import make_component, sky_energies, sky_regions
-from transport.core.safety import check_output_dir
+from transport.core.safety import check_output_dir, temp_path
 
 METHODS = ("grid", "lhs", "sobol")
 EVALUATIONS = ("fast", "direct")
@@ -503,7 +504,7 @@ def _write_record(scan: Scan, record: Path, replace: bool) -> bool:
         "scan_file": str(scan.path), "names": list(scan.names), "n_points": len(scan.points),
         "scan_text": scan.path.read_text() if scan.path.is_file() else "",
         "code_version": code_version()})
-    tmp = record.with_name(f".scan.json.tmp-{os.getpid()}")
+    tmp = temp_path(record.with_name(f"scan.json.{secrets.token_hex(4)}"))
     try:
         tmp.write_text(text)
         if replace:

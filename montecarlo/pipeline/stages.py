@@ -196,11 +196,11 @@ def load_stage(path, stage: Stage, cfg: Config, claims: dict | None = None):
 
 
 # --------------------------------------------------------------------------- runner
-def _why(problem) -> str:
+def _why(problem, path) -> str:
     """The reason a cache file is not used, for the stage line."""
     if problem.reason in ("config", "code", "inputs", "stage"):
         return problem.text
-    return f"cache file failed its check: {problem.text}"
+    return f"cache file '{path}' failed its check: {problem.text}"
 
 
 def run_stages(cfg: Config, stages: list[Stage], cache_dir, ctx: Context,
@@ -261,7 +261,7 @@ def _decide(stage, cfg, claims, cache_dir, start_from, accept_mismatch, held) ->
                 "where": stage.name, "reason": "", "mismatch": ""}
     source = start_from.get(stage.name)
     if source is not None:
-        what = f"--from {stage.name}={source}:"
+        what = f"--from {stage.name}"
         try:
             key, where, result = read_stage(source, stage, cfg, claims, what=what)
         except SealError as exc:
@@ -285,7 +285,7 @@ def _decide(stage, cfg, claims, cache_dir, start_from, accept_mismatch, held) ->
         held["result"] = read_stage(path, stage, cfg, claims, what="cache file")[2]
         decision["status"] = "cached"
     except SealError as exc:
-        decision["reason"] = _why(exc.problem) if exc.problem else str(exc)
+        decision["reason"] = _why(exc.problem, path) if exc.problem else str(exc)
     return decision
 
 

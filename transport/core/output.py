@@ -7,6 +7,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -166,8 +167,9 @@ def claim_output(lock, what: str = "-o/--outdir"):
     except OSError as exc:
         raise CoronaError(f"{what}: cannot create '{lock.parent}': {exc}") from None
     me = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv),
-          "since_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    tmp = temp_path(lock)
+          "since_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+          "token": secrets.token_hex(8)}           # tells this claim from another of this process
+    tmp = temp_path(lock.with_name(f"{lock.name}.{me['token']}"))
     try:
         tmp.write_text(json.dumps(me))
         for _ in range(5):

@@ -131,28 +131,32 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def _source_files(pattern: str):
+def _source_files(pattern: str, root: Path, inputs: Path):
     """(name, path) of the files a pattern matches. Patterns are relative to the package root
     ("transport/**/*.py") or to the shipped inputs ("inputs/observations/*"); names are
     install-independent (a checkout's inputs/ is installed as corona_inputs/)."""
     if pattern.startswith("inputs/"):
-        base, rel = inputs_dir(), pattern[len("inputs/"):]
+        base, rel = inputs, pattern[len("inputs/"):]
         prefix = "inputs/"
     else:
-        base, rel, prefix = ROOT, pattern, ""
+        base, rel, prefix = root, pattern, ""
     for path in sorted(base.glob(rel)):
         if path.is_file() and path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts:
             yield prefix + path.relative_to(base).as_posix(), path
 
 
 @lru_cache(maxsize=None)
-def sources_digest(patterns: tuple) -> str:
-    """SHA-256 of the names and bytes of the files matched by ``patterns``."""
+def sources_digest(patterns: tuple, root: Path | None = None, inputs: Path | None = None) -> str:
+    """SHA-256 of the names and bytes of the files matched by ``patterns`` under ``root`` (the
+    directory holding transport/ and montecarlo/; default: this installation) and ``inputs``
+    (the shipped inputs; default: this installation's)."""
+    root = ROOT if root is None else Path(root)
+    inputs = inputs_dir() if inputs is None else Path(inputs)
     digest = hashlib.sha256()
     seen = {}
     for pattern in patterns:
         digest.update(f"pattern:{pattern}\n".encode())
-        for name, path in _source_files(pattern):
+        for name, path in _source_files(pattern, root, inputs):
             seen[name] = path
     for name in sorted(seen):
         digest.update(f"file:{name}\n".encode())
