@@ -168,7 +168,7 @@ def all_ranks(comm, func: Callable):
 
 
 @contextlib.contextmanager
-def claimed(lock, what: str = "-o/--outdir", comm="auto"):
+def claimed(lock, what: str = "the output", comm="auto"):
     """:func:`transport.core.output.claim_output` taken by rank 0 for the block; every rank
     raises if it cannot be taken."""
     comm = world() if comm == "auto" else comm

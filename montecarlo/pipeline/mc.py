@@ -167,7 +167,7 @@ def cmd_mc(args) -> int:
     rank = parallel.rank_and_size(comm)[0]
     say = (lambda text: print(text)) if (rank == 0 and not args.quiet) else (lambda text: None)
     say(size_line(cfg))
-    with parallel.claimed(out.with_name(out.name + ".lock"), "-o/--output", comm):
+    with parallel.claimed(out.with_name(out.name + ".lock"), f"-o/--output '{out}'", comm):
         return _run_mc(cfg, args, out, comm, say)
 
 

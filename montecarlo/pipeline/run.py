@@ -349,7 +349,7 @@ def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figure
     outdir = Path(outdir)
     ctx = Context(comm=comm, progress=progress, say=say if (comm is None or comm.Get_rank() == 0)
                   else (lambda text: None), workdir=outdir / "cache")
-    with claimed(outdir / LOCK_FILE, "-o/--outdir", comm):
+    with claimed(outdir / LOCK_FILE, f"-o/--outdir '{outdir}'", comm):
         records = run_stages(cfg, pipeline_stages(cfg), outdir / "cache", ctx, start_from,
                              accept_mismatch)
         on_root(comm, lambda: _write_run(cfg, records, outdir, figures, ctx), broadcast=False)

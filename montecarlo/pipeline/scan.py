@@ -553,7 +553,7 @@ def run_scan(scan: Scan, outdir, workers: int | None = None, retry_failed: bool 
     master, None on MPI worker ranks. The directory is claimed (lock file) for the duration."""
     outdir = Path(outdir)
     comm = world()
-    with claimed(outdir / LOCK_FILE, "-o/--outdir", comm):
+    with claimed(outdir / LOCK_FILE, f"-o/--outdir '{outdir}'", comm):
         todo = on_root(comm, lambda: _prepare(scan, outdir, retry_failed, say))
         t0 = time.perf_counter()
         counts = {"computed": 0, "failed": 0}

@@ -148,18 +148,17 @@ def _stale(owner: dict) -> bool:
 def _busy(what, lock: Path, owner: dict) -> OutputBusy:
     who = (f"process {owner.get('pid')} on {owner.get('host')} since {owner.get('since_utc')} "
            f"(`{owner.get('command')}`)" if owner else "another process (unreadable lock)")
-    return OutputBusy(f"{what} '{lock.parent}' is in use by {who}: wait for it to finish or use "
-                      f"another output; if that process is gone (e.g. on another host), delete "
-                      f"'{lock}'")
+    return OutputBusy(f"{what} is in use by {who}: wait for it to finish or use another output; "
+                      f"if that process is gone (e.g. on another host), delete '{lock}'")
 
 
 @contextlib.contextmanager
-def claim_output(lock, what: str = "-o/--outdir"):
+def claim_output(lock, what: str = "the output"):
     """Hold the lock file ``lock`` for the duration of the block: created atomically (a complete
     file hard-linked into place, which fails if one exists) with the owner's PID, host, command
     and start time, and removed at the end. A lock of a process on this host that no longer
     runs (kill -9, power cut) is taken over; any other lock refuses the output with
-    :class:`OutputBusy` naming its owner. On a file system shared between hosts a dead owner
+    :class:`OutputBusy` naming its owner (``what``: the output, e.g. "-o/--outdir 'DIR'"). On a file system shared between hosts a dead owner
     on another host cannot be detected: delete its lock file by hand (docs/robustness.md)."""
     lock = Path(lock)
     try:
@@ -195,7 +194,7 @@ def claim_output(lock, what: str = "-o/--outdir"):
                         raise _busy(what, lock, moved or {})
                     grave.unlink()
         else:
-            raise OutputBusy(f"{what} '{lock.parent}': could not take the lock '{lock}'")
+            raise OutputBusy(f"{what}: could not take the lock '{lock}'")
     except OSError as exc:
         raise CoronaError(f"{what}: cannot write the lock file '{lock}': {exc}") from None
     finally:

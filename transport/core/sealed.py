@@ -226,6 +226,10 @@ def describe_difference(stored: dict, wanted: dict) -> SealProblem | None:
                                         f"{b.get('version')} here")
             return SealProblem(top, "code differs: the source files that compute it changed "
                                     f"(version {b.get('version')})")
+        if top == "inputs" and isinstance(a, dict) and isinstance(b, dict):
+            names = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            return SealProblem(top, f"input stages differ: {', '.join(names)} (recomputed or "
+                                    "taken from another file)")
         fa, fb = _flat(a, top), _flat(b, top)
         diffs = [k for k in sorted(set(fa) | set(fb)) if canonical(fa.get(k)) != canonical(fb.get(k))]
         parts = [f"{k} = {_short(fa.get(k, '(absent)'))} in the file, {_short(fb.get(k, '(absent)'))} "
