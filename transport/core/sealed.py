@@ -235,8 +235,7 @@ def describe_difference(stored: dict, wanted: dict) -> SealProblem | None:
         parts = [f"{k} = {_short(fa.get(k, '(absent)'))} in the file, {_short(fb.get(k, '(absent)'))} "
                  "needed" for k in diffs[:3]]
         more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
-        label = "input stages differ" if top == "inputs" else f"{top} differs"
-        return SealProblem(top, f"{label}: " + "; ".join(parts) + more)
+        return SealProblem(top, f"{top} differs: " + "; ".join(parts) + more)
     return None
 
 
