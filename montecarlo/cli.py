@@ -39,7 +39,7 @@ from transport.core.safety import Terminated, sigterm_as_interrupt
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
                                           cmd_transport)
-from montecarlo.parallel import RunInterrupted, abort_other_ranks
+from montecarlo.parallel import RunInterrupted, abort_other_ranks, is_root
 from montecarlo.pipeline.mc import cmd_mc
 from montecarlo.pipeline.extragalactic import cmd_extragalactic
 from montecarlo.pipeline.paper import cmd_paper
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start_from", action="append", default=[], metavar="STAGE=FILE",
                    help="start a stage from a saved file (a stage file or a corona_run.h5), "
                         "e.g. --from transport=old/corona_run.h5 (repeatable)")
+    p.add_argument("--accept-mismatch", action="store_true",
+                   help="use --from files saved under another config or code version (the "
+                        "difference is recorded in corona_run.h5; they never enter the cache)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.set_defaults(func=cmd_run)
 
@@ -205,8 +208,11 @@ def main(argv=None) -> int:
             print(f"corona {args.command}: {exc}", file=sys.stderr)
             return 130
         except CoronaError as exc:
-            print(f"corona {args.command}: error: {exc}", file=sys.stderr)
-            abort_other_ranks(2)
+            agreed = getattr(exc, "all_ranks", False)     # every MPI rank raised it: print once
+            if not agreed or is_root():
+                print(f"corona {args.command}: error: {exc}", file=sys.stderr)
+            if not agreed:
+                abort_other_ranks(2)
             return 2
         except Exception:
             abort_other_ranks(1, traceback=True)

@@ -16,6 +16,12 @@ Monte Carlo runs (:func:`run_batches`)
     checkpoint; SIGTERM (what batch schedulers send at the time limit) and SIGINT stop the run
     at the end of the current chunk, after its checkpoint, with :class:`RunInterrupted`.
 
+Agreement before collectives (:func:`on_root`, :func:`all_ranks`)
+    Whatever one rank reads or decides alone (a checkpoint, a cache file, a lock) is followed by
+    one broadcast of its outcome, success or the error, so every rank continues or every rank
+    raises the same error (marked ``all_ranks``: the CLI prints it once and exits 2 on every
+    rank) before the next collective call: never mismatched broadcasts, never a hang.
+
 Task farms (:func:`task_executor`)
     Independent tasks (scan points) go to ``mpi4py.futures.MPICommExecutor`` under MPI
     (dynamic load balancing, rank 0 is the master), else to a local process pool.
@@ -32,23 +38,28 @@ import multiprocessing
 import os
 import signal
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
 from transport.core.errors import CoronaError
-from transport.core.output import atomic_hdf5
+from transport.core.output import atomic_hdf5, claim_output
+from transport.core.sealed import (RebuildWarning, SealError, finite_problem, read_sealed, seal,
+                                   shape_problem)
 
 #: Environment variables set by common MPI launchers (MPICH/Hydra, Intel MPI, Open MPI, PMIx,
 #: Slurm with PMI2).
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
                        "MPI_LOCALNRANKS", "HYDRA_CONTROL_FD")
-CHECKPOINT_VERSION = 1
+#: Batches per run: numba's generator takes a 32-bit seed per batch (batch_kernel_seed32).
+MAX_BATCHES = 2 ** 32
+CHECKPOINT_VERSION = 2
+CHECKPOINT_KIND = "batch checkpoint"
 
 
 class RunInterrupted(CoronaError):
@@ -91,6 +102,81 @@ def rank_and_size(comm=None) -> tuple[int, int]:
     return (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
 
 
+def is_root(comm="auto") -> bool:
+    """True on rank 0 (and without MPI)."""
+    return rank_and_size(world() if comm == "auto" else comm)[0] == 0
+
+
+# --------------------------------------------------------------------------- agreement
+def _shared_error(failure) -> CoronaError:
+    """The error another rank raised, rebuilt here (same class where possible), all_ranks set."""
+    cls, message = failure
+    try:
+        error = cls(message)
+    except Exception:               # a class with another signature: keep the message
+        error = CoronaError(message)
+    error.all_ranks = True
+    return error
+
+
+def _agreed(error, failure):
+    if error is not None:
+        error.all_ranks = True
+        return error
+    return _shared_error(failure)
+
+
+def on_root(comm, func: Callable, broadcast: bool = True):
+    """``func()`` on rank 0 only; every rank then returns its value (``broadcast``; else None
+    off rank 0) or raises the CoronaError it raised (see the module docstring)."""
+    rank, size = rank_and_size(comm)
+    value, error = None, None
+    if rank == 0:
+        try:
+            value = func()
+        except CoronaError as exc:
+            error = exc
+    if size == 1:
+        if error is not None:
+            raise error
+        return value
+    failure = None if error is None else (type(error), str(error))
+    failure, shared = comm.bcast((failure, value if broadcast and error is None else None), root=0)
+    if failure is not None:
+        raise _agreed(error, failure)
+    return value if rank == 0 else shared
+
+
+def all_ranks(comm, func: Callable):
+    """``func()`` on every rank; if it raises a CoronaError on any rank, every rank raises the
+    lowest failing rank's error."""
+    rank, size = rank_and_size(comm)
+    value, error = None, None
+    try:
+        value = func()
+    except CoronaError as exc:
+        error = exc
+    if size == 1:
+        if error is not None:
+            raise error
+        return value
+    failures = comm.allgather(None if error is None else (type(error), str(error)))
+    first = next((f for f in failures if f is not None), None)
+    if first is not None:
+        raise _agreed(error if error is not None and first == (type(error), str(error)) else None, first)
+    return value
+
+
+@contextlib.contextmanager
+def claimed(lock, what: str = "the output", comm="auto"):
+    """:func:`transport.core.output.claim_output` taken by rank 0 for the block; every rank
+    raises if it cannot be taken."""
+    comm = world() if comm == "auto" else comm
+    with contextlib.ExitStack() as stack:
+        on_root(comm, lambda: stack.enter_context(claim_output(lock, what)), broadcast=False)
+        yield Path(lock)
+
+
 # --------------------------------------------------------------------------- random streams
 def batch_seed(seed: int, batch: int) -> np.random.SeedSequence:
     """The seed sequence of batch ``batch`` of a run seeded with ``seed``."""
@@ -113,7 +199,7 @@ def batch_kernel_seed32(seed: int, batch: int) -> int:
     (base + batch) mod 2^32 with base drawn from SeedSequence(seed), so the batches of one run
     never share a stream (numba's seed is 32 bits; hashing each batch to 32 bits would repeat
     streams in long runs). At most 2^32 batches per run."""
-    if not 0 <= batch < 2 ** 32:
+    if not 0 <= batch < MAX_BATCHES:
         raise CoronaError(f"batch {batch} is not allowed: a run has at most 2^32 batches "
                           "(raise the photons per batch)")
     base = int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint32)[0])
@@ -155,27 +241,57 @@ class BatchResult:
     resumed_from: int
 
 
-def _read_checkpoint(path: Path, fingerprint: str):
-    if not path.is_file():
+def _checkpoint_claims(fingerprint: str, n_batches: int, tally_shape) -> dict:
+    return {"fingerprint": fingerprint, "n_batches": int(n_batches),
+            "tally_shape": [int(n) for n in np.atleast_1d(tally_shape)],
+            "format": CHECKPOINT_VERSION}
+
+
+def read_checkpoint(path: Path, fingerprint: str, n_batches: int, tally_shape):
+    """(batches_done, hi, lo) of a checkpoint, None if there is none. The file must be sealed
+    (transport.core.sealed) with this run's claims (fingerprint, batch count, tally shape) and
+    pass the sanity check (1 <= batches_done <= n_batches, tally shapes, finite sums). A
+    checkpoint of another run (fingerprint) is refused, protecting that run's work (SealError);
+    one that fails its check (truncated, altered, insane) holds nothing usable: RebuildWarning
+    naming the file and why, and None (the run starts over)."""
+    if not (path.exists() or path.is_symlink()):
         return None
+    shape = tuple(int(n) for n in np.atleast_1d(tally_shape))
+
+    def load(group):
+        return int(group.attrs["batches_done"]), group["hi"][()], group["lo"][()]
+
+    def sanity(state):
+        done, hi, lo = state
+        if not 1 <= done <= n_batches:
+            return f"batches_done = {done} is outside 1 ... {n_batches}"
+        return (shape_problem("hi", hi, shape) or shape_problem("lo", lo, shape)
+                or finite_problem({"hi": hi, "lo": lo}, nonnegative=False))
+
     try:
-        with h5py.File(path, "r") as fh:
-            if fh.attrs.get("fingerprint") != fingerprint:
-                raise CoronaError(f"checkpoint {path} belongs to a different run (config, seed or "
-                                  "sizes changed): delete it, or write to another output")
-            return int(fh.attrs["batches_done"]), fh["hi"][()], fh["lo"][()]
-    except (OSError, KeyError) as exc:
-        raise CoronaError(f"checkpoint {path} is unreadable ({exc}): delete it to start over") from exc
+        return read_sealed(path, "/", CHECKPOINT_KIND, _checkpoint_claims(fingerprint, n_batches, shape),
+                           load, sanity, what="checkpoint")
+    except SealError as exc:
+        if exc.problem is not None and exc.problem.reason == "fingerprint":
+            raise SealError(f"checkpoint '{path}' belongs to a different run (config, seed or "
+                            "sizes changed): delete it, or write to another output", path,
+                            exc.problem) from None
+        if path.is_dir():
+            raise SealError(f"checkpoint '{path}' is a directory: remove it", path) from None
+        warnings.warn(f"{exc}; starting the run over (the file is replaced at the first "
+                      "checkpoint)", RebuildWarning, stacklevel=3)
+        return None
 
 
-def _write_checkpoint(path: Path, fingerprint: str, done: int, hi, lo, extra: dict) -> None:
+def _write_checkpoint(path: Path, fingerprint: str, n_batches: int, done: int, hi, lo,
+                      extra: dict) -> None:
     with atomic_hdf5(path) as fh:
-        fh.attrs["fingerprint"] = fingerprint
         fh.attrs["batches_done"] = done
         fh.attrs["checkpoint_version"] = CHECKPOINT_VERSION
         fh.attrs["extra_json"] = json.dumps(extra, sort_keys=True, default=str)
         fh["hi"] = hi
         fh["lo"] = lo
+        seal(fh, CHECKPOINT_KIND, _checkpoint_claims(fingerprint, n_batches, hi.shape))
 
 
 @contextlib.contextmanager
@@ -213,18 +329,21 @@ def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_sha
     result file is safely written, so that a kill in between loses nothing).
     ``comm="auto"``: MPI.COMM_WORLD under an MPI launcher, else one process.
     """
-    if n_batches < 1:
-        raise CoronaError(f"n_batches = {n_batches} is not allowed: expected >= 1")
+    if not 1 <= n_batches <= MAX_BATCHES:
+        raise CoronaError(f"n_batches = {n_batches} is not allowed: expected 1 ... 2^32 (the "
+                          "batch-count limit; raise the work per batch)")
     if chunk_batches < 1:
         raise CoronaError(f"chunk_batches = {chunk_batches} is not allowed: expected >= 1")
     comm = world() if comm == "auto" else comm
     rank, size = rank_and_size(comm)
     path = Path(checkpoint_path) if checkpoint_path is not None else None
 
-    state = _read_checkpoint(path, fingerprint) if (path is not None and rank == 0) else None
-    if comm is not None:
-        state = comm.bcast(state, root=0)
+    # rank 0 reads the checkpoint; every rank learns whether it could (before any collective)
+    state = on_root(comm, lambda: None if path is None else read_checkpoint(
+        path, fingerprint, n_batches, tally_shape), broadcast=False)
     done, hi, lo = state if state is not None else (0, None, None)
+    if comm is not None:
+        done = comm.bcast(done, root=0)
     resumed_from = done
     op = None
     if comm is not None and size > 1:
@@ -249,7 +368,7 @@ def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_sha
                               else dd_add(hi, lo, chunk_hi, chunk_lo))
                 done = end
                 if rank == 0 and path is not None and (done < n_batches or keep_checkpoint):
-                    _write_checkpoint(path, fingerprint, done, hi, lo, extra or {})
+                    _write_checkpoint(path, fingerprint, n_batches, done, hi, lo, extra or {})
                 bar.update(end - bar.n)
                 halt = stop[0] if comm is None else comm.allreduce(stop[0], op=_lor(comm))
                 if halt and done < n_batches:

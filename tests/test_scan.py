@@ -153,17 +153,18 @@ def test_killed_scan_resumes_without_loss_or_repeats(tmp_path):
                                    rtol=1e-12, atol=0)
 
 
-def test_failing_point_is_recorded_and_scan_refuses_changes(tmp_path):
-    """A point whose config is invalid is written as "failed" with its error; a changed scan
-    file is refused for the same directory."""
-    scan = parse_scan(_write(tmp_path / "s.toml", '[parameters]\n"source.r_Q_kpc" = [1e6]'))
+def test_failing_point_is_recorded_and_scan_refuses_changes(tmp_path, monkeypatch):
+    """A point that fails when it runs (here: the memory check refuses it) is written as
+    "failed" with its error; a changed scan file is refused for the same directory."""
+    scan = parse_scan(_write(tmp_path / "s.toml", '[parameters]\n"source.r_Q_kpc" = [5.0]'))
+    monkeypatch.setenv("CORONA_MEMORY_LIMIT_BYTES", "1000")
     index, status, _ = run_point((str(tmp_path / "out"), 0, scan.overrides(0), scan.base,
                                   scan.evaluation, scan.digest))
     info = read_point(point_path(tmp_path / "out", 0))
     assert (index, status, info["status"]) == (0, "failed", "failed")
-    assert "source.r_Q_kpc" in info["error"]
+    assert "memory" in info["error"]
     from montecarlo.pipeline.scan import _check_directory
     _check_directory(scan, tmp_path / "out")
-    changed = parse_scan(_write(tmp_path / "s.toml", '[parameters]\n"source.r_Q_kpc" = [2e6]'))
+    changed = parse_scan(_write(tmp_path / "s.toml", '[parameters]\n"source.r_Q_kpc" = [6.0]'))
     with pytest.raises(ScanError, match="was started by a different scan"):
         _check_directory(changed, tmp_path / "out")

@@ -38,6 +38,7 @@ from montecarlo.fields.dust import (DustModel, direction_grid, direction_grid_mu
                                     photon_density_per_column)
 from montecarlo.opacity.breit_wheeler import gs_kernel, isotropic_rate_per_cm, sigma_gg_cm2
 from transport.core.output import atomic_hdf5, provenance
+from transport.core.sealed import array_digest  # the project's one checksum (stored per dataset)
 from montecarlo.fields import ebl as ebl_field
 from montecarlo.fields import tabulated
 from transport.core.data import input_path
@@ -154,14 +155,6 @@ class CacheWarning(UserWarning):
 
 #: Cache directories already reported as unwritable (warned once per process).
 _UNWRITABLE: set = set()
-
-
-def array_digest(data) -> str:
-    """SHA-256 of an array's dtype, shape and bytes (stored with every cached dataset)."""
-    data = np.ascontiguousarray(data)
-    digest = hashlib.sha256(f"{data.dtype.str}{data.shape}".encode())
-    digest.update(data.tobytes())
-    return digest.hexdigest()
 
 
 def table_problem(arrays: dict) -> str | None:

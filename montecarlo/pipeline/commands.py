@@ -7,7 +7,6 @@ import time
 import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from transport import build_emissions, load_config, solve
@@ -16,7 +15,8 @@ from transport.core.errors import ArgumentError, DataFileError
 from transport.core.estimates import energies_bytes
 from transport.core.grid import log_grid, log_grid_size
 from transport.core.safety import refuse_if_too_big
-from transport.core.output import atomic_hdf5, provenance
+from transport.core.output import EMISSION_KIND, atomic_hdf5, provenance
+from transport.core.sealed import finite_problem, read_sealed
 from transport.emission.registry import build_emission
 from transport.emission.tables import read_emission
 from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spectra
@@ -143,16 +143,21 @@ def cmd_survival(args) -> int:
 
 # --------------------------------------------------------------------------- sky
 def read_saved_emissions(path, what: str = "--transport-file") -> dict:
-    """{model: {particle: emission}} from the /emission group of a `corona transport` file
-    (``what`` names the option or key that gave the path, for the error message)."""
-    try:
-        with h5py.File(path, "r") as fh:
-            group = fh["emission"]
-            return {model: {particle: read_emission(group[model][particle])
-                            for particle in group[model]} for model in group}
-    except (OSError, KeyError) as exc:
-        raise DataFileError(f"{what} {path}: not a `corona transport` output with an "
-                            f"/emission group ({exc})") from exc
+    """{model: {particle: emission}} from the /emission group of a `corona transport` (or
+    `corona sky`) file (``what`` names the option or key that gave the path). The group must
+    be sealed (transport.core.output.write_emissions) and pass its checksums, and every table
+    must be numeric, finite and >= 0; else one DataFileError naming the file and why."""
+    def load(group):
+        return {model: {particle: read_emission(group[model][particle])
+                        for particle in group[model]} for model in group}
+
+    def sanity(saved):
+        return finite_problem({f"emission/{m}/{p}": e.q for m, per in saved.items()
+                               for p, e in per.items()})
+
+    if not Path(path).is_file():
+        raise DataFileError(f"{what} '{path}' does not exist or is not a file")
+    return read_sealed(path, "emission", EMISSION_KIND, None, load, sanity, what=what)
 
 
 def cmd_sky(args) -> int:

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from transport import load_config, solve
 from transport.core.errors import ConfigError, DataFileError
+from transport.core.estimates import mc_bytes, mc_seconds
 from transport.core.output import atomic_hdf5, provenance, write_array
+from transport.core.safety import format_bytes
+from transport.core.sealed import (RebuildWarning, SealError, finite_problem, read_sealed, seal,
+                                   shape_problem)
 from transport.emission.registry import build_emission
 
 from montecarlo import parallel
 from montecarlo.pipeline.commands import read_saved_emissions
-from montecarlo.pipeline.preflight import preflight
+from montecarlo.pipeline.preflight import check_batch_count, preflight
 from montecarlo.propagation.api import UNITS, finish, prepare, run
 
 
@@ -34,16 +38,28 @@ def _load(args):
 
 
 def check_mc_section(cfg) -> None:
-    """Cross-checks of [mc] that single-key ranges cannot express."""
+    """Cross-checks of [mc] that single-key ranges cannot express (the batch count included:
+    at most 2^32 batches of mc.batch_photons histories per run)."""
     nside = cfg.mc.nside
     if nside & (nside - 1):
         raise ConfigError(f"mc.nside = {nside} is not allowed: expected a power of 2 (1 ... 1024)")
     if not cfg.mc.E_eV:
         raise ConfigError("mc.E_eV = [] is not allowed: expected at least one energy [eV]")
+    check_batch_count(cfg)
+
+
+def size_line(cfg) -> str:
+    """The Monte Carlo's size, memory and time estimates, printed before it starts."""
+    m = cfg.mc
+    return (f"Monte Carlo: {m.n_photons:.3g} histories x {len(m.E_eV)} energies per component in "
+            f"{-(-m.n_photons // m.batch_photons)} batches; ~{format_bytes(mc_bytes(cfg))} per rank, "
+            f"~{mc_seconds(cfg) / 3600:.3g} core-hours in all")
 
 
 def read_emissions(path, models, particles) -> dict:
-    """{(model, particle): emission} from the /emission group of a `corona transport` file."""
+    """{(model, particle): emission} from the /emission group of a `corona transport` file
+    (verified: commands.read_saved_emissions); a table that is zero everywhere has nothing to
+    propagate (its dipole would be 0/0) and is refused."""
     saved = read_saved_emissions(path, what="emission file")
     out = {}
     for model in models:
@@ -52,6 +68,10 @@ def read_emissions(path, models, particles) -> dict:
                 raise DataFileError(f"emission file '{path}' has no emission/{model}/{particle} "
                                     f"(it holds {sorted(saved)}): rerun `corona transport` with "
                                     "these emission.models/particles")
+            if not np.any(saved[model][particle].q > 0):
+                raise DataFileError(f"emission file '{path}': emission/{model}/{particle} is zero "
+                                    "everywhere (nothing to propagate): drop it from mc.models/"
+                                    "mc.particles")
             out[model, particle] = saved[model][particle]
     return out
 
@@ -69,14 +89,39 @@ def _part_path(out: Path, tag: str, what: str) -> Path:
     return out.with_name(f"{out.name}.{what}-{tag}.h5")
 
 
-def _finished(path: Path, fingerprint: str):
-    """Summed tallies of a finished component (None if absent or from another run)."""
-    if not path.is_file():
+PART_KIND = "mc part"
+
+
+def _part_claims(problem, tag: str) -> dict:
+    return {"fingerprint": problem.fingerprint, "component": tag,
+            "tally_shape": [int(problem.E.size + 1), int(problem.n_cols)]}
+
+
+def _finished(path: Path, problem, tag: str):
+    """(summed tallies, ranks) of a finished component, None if absent, from another run
+    (fingerprint) or failing its check (truncated, altered, insane: reported with a
+    RebuildWarning, then the component is computed again)."""
+    if not (path.exists() or path.is_symlink()):
         return None
-    with h5py.File(path, "r") as fh:
-        if fh.attrs.get("fingerprint") != fingerprint:
+    claims = _part_claims(problem, tag)
+
+    def sanity(done):
+        total, n_ranks = done
+        return (shape_problem("total", total, claims["tally_shape"])
+                or finite_problem({"total": total}, nonnegative=False)
+                or (None if n_ranks >= 1 else f"n_ranks = {n_ranks} is below 1"))
+
+    try:
+        return read_sealed(path, "/", PART_KIND, claims,
+                           lambda g: (g["total"][()], int(g.attrs["n_ranks"])), sanity,
+                           what="part file")
+    except SealError as exc:
+        if exc.problem is not None and exc.problem.reason in ("fingerprint", "component"):
             return None
-        return fh["total"][()], int(fh.attrs["n_ranks"])
+        if path.is_dir():
+            raise SealError(f"part file '{path}' is a directory: remove it", path) from None
+        warnings.warn(f"{exc}; computing {tag} again", RebuildWarning, stacklevel=2)
+        return None
 
 
 def write_component(group, result) -> None:
@@ -118,10 +163,20 @@ def cmd_mc(args) -> int:
     preflight(cfg, outputs=[(out, "-o/--output")], overwrite=args.overwrite, fields=tuple(m.fields),
               opacity=bool(m.fields), stages=("emission", "mc") if (args.emission or m.emission_file)
               else ("transport", "emission", "mc"))
-    rank, size = parallel.rank_and_size(parallel.world())
+    comm = parallel.world()
+    rank = parallel.rank_and_size(comm)[0]
     say = (lambda text: print(text)) if (rank == 0 and not args.quiet) else (lambda text: None)
+    say(size_line(cfg))
+    with parallel.claimed(out.with_name(out.name + ".lock"), f"-o/--output '{out}'", comm):
+        return _run_mc(cfg, args, out, comm, say)
+
+
+def _run_mc(cfg, args, out: Path, comm, say) -> int:
+    m = cfg.mc
+    rank, size = parallel.rank_and_size(comm)
     t0 = time.perf_counter()
-    emissions = build(cfg, args.emission or m.emission_file)
+    # every rank reads (or computes) the emissions; all agree before the batches start
+    emissions = parallel.all_ranks(comm, lambda: build(cfg, args.emission or m.emission_file))
     problems = {key: prepare(em, m.E_eV, m.nside, tuple(m.fields), m.n_photons, m.seed,
                              m.estimator, cfg, tuple(m.regions), m.batch_photons)
                 for key, em in emissions.items()}
@@ -129,9 +184,7 @@ def cmd_mc(args) -> int:
     for (model, particle), problem in problems.items():
         tag = f"{model}-{particle}"
         part = _part_path(out, tag, "part")
-        done = _finished(part, problem.fingerprint) if rank == 0 else None
-        if size > 1:
-            done = parallel.world().bcast(done, root=0)
+        done = parallel.on_root(comm, lambda: _finished(part, problem, tag))
         if done is not None:
             total, n_ranks = done
             resumed = problem.n_batches
@@ -143,9 +196,9 @@ def cmd_mc(args) -> int:
             total, n_ranks, resumed = batches.total, batches.n_ranks, batches.resumed_from
             if rank == 0:
                 with atomic_hdf5(part) as fh:
-                    fh.attrs["fingerprint"] = problem.fingerprint
                     fh.attrs["n_ranks"] = n_ranks
                     fh["total"] = total
+                    seal(fh, PART_KIND, _part_claims(problem, tag))
                 ckpt.unlink(missing_ok=True)       # only now: the part file holds the result
         results[model, particle] = finish(problem, total, n_ranks, resumed)
     if rank == 0:

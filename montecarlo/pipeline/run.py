@@ -9,6 +9,7 @@ summary table is printed.
 """
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from functools import lru_cache
@@ -20,16 +21,17 @@ import numpy as np
 from transport import load_config, solve
 from transport.core.errors import ArgumentError
 from transport.core.output import atomic_hdf5, provenance
+from transport.core.sealed import shape_problem
 from transport.cosmicrays.normalization import Normalization
 from transport.cosmicrays.solver import Budget, TransportSolution
 from transport.emission.registry import build_emission
 from transport.emission.tables import SphericalEmission
 
 from montecarlo import observations as obs
-from montecarlo.parallel import world
+from montecarlo.parallel import claimed, on_root, world
 from montecarlo.pipeline import optional
 from montecarlo.pipeline.figures import run_figures
-from montecarlo.pipeline.stages import Context, Stage, copy_stages, run_stages
+from montecarlo.pipeline.stages import SEALED_ATTRS, Context, Stage, copy_stages, run_stages
 from montecarlo.sky.maps import SkyComponent, SkyProducts, make_sky, write_sky
 from montecarlo.pipeline.preflight import preflight
 
@@ -42,6 +44,15 @@ EMISSION_DEPENDS = ("hadronic", "neutrino", "emission", "galaxy", "distributions
                     "extra1", "extra2", "cocoons", "sky.models", "sky.particles")
 SKY_DEPENDS = ("observer", "sky", "fields", "dust", "opacity.dust_mode", "opacity.grid",
                "opacity.path_segment_kpc", "cosmology")
+#: Source files that compute each core stage (transport.core.sealed.code_key: an edit of any
+#: of them recomputes the stage and those after it).
+TRANSPORT_SOURCES = ("transport/**/*.py", "inputs/cosmic_rays/*")
+EMISSION_SOURCES = ("transport/**/*.py",)
+SKY_SOURCES = ("transport/core/*.py", "transport/emission/*.py", "montecarlo/sky/*.py",
+               "montecarlo/lineofsight/*.py", "montecarlo/opacity/*.py", "montecarlo/fields/*.py",
+               "montecarlo/geometry.py", "inputs/dust/*", "inputs/fields/*")
+SUMMARY_SOURCES = ("montecarlo/pipeline/run.py", "montecarlo/pipeline/optional.py",
+                   "montecarlo/observations.py", "inputs/observations/*")
 
 
 # --------------------------------------------------------------------------- transport
@@ -73,9 +84,19 @@ def _load_transport(group, cfg) -> TransportSolution:
         diffusion_invalid_from_eV=None if invalid is None else float(invalid))
 
 
+def _check_transport(sol, cfg) -> str | None:
+    shape = (sol.E_eV.size, sol.r_kpc.size)
+    return (shape_problem("cr/j", sol.j, shape)
+            or shape_problem("cr/snapshots/j", sol.snapshot_j, (sol.snapshot_t_gyr.size, *shape))
+            or shape_problem("cr/n_gas_cm3", sol.n_gas_cm3, (sol.r_kpc.size,))
+            or shape_problem("cr/r_faces_kpc", sol.r_faces_kpc, (sol.r_kpc.size + 1,)))
+
+
 TRANSPORT = Stage("transport", TRANSPORT_DEPENDS, (), _transport, _save_transport, _load_transport,
-                  guard=lambda sol: {"cr/j": sol.j, "cr/n_gas_cm3": sol.n_gas_cm3},
-                  description="CR proton density in the corona [C, eq. 4-5]")
+                  guard=lambda sol: {"cr/j": sol.j, "cr/n_gas_cm3": sol.n_gas_cm3,
+                                     "cr/snapshots/j": sol.snapshot_j},
+                  description="CR proton density in the corona [C, eq. 4-5]",
+                  sources=TRANSPORT_SOURCES, validate=_check_transport)
 
 
 # --------------------------------------------------------------------------- emission
@@ -96,10 +117,20 @@ def _load_emission(group, cfg):
     return {m: {p: SphericalEmission.from_hdf5(ds) for p, ds in sub.items()} for m, sub in group.items()}
 
 
+def _missing_components(held: dict, cfg, what: str) -> str | None:
+    """'WHAT/model/particle missing' for the first of sky.models x sky.particles not held."""
+    for m in cfg.sky.models:
+        for p in cfg.sky.particles:
+            if p not in held.get(m, {}):
+                return f"{what}/{m}/{p} is missing (sky.models x sky.particles need it)"
+    return None
+
+
 EMISSION = Stage("emission", EMISSION_DEPENDS, ("transport",), _emission, _save_emission,
                  _load_emission,
                  guard=lambda em: {f"{m}/{p}": e.q for m, per in em.items() for p, e in per.items()},
-                 description="emissivity tables q(E, x) [C, eq. 6]")
+                 description="emissivity tables q(E, x) [C, eq. 6]", sources=EMISSION_SOURCES,
+                 validate=lambda em, cfg: _missing_components(em, cfg, "emission"))
 
 
 # --------------------------------------------------------------------------- sky
@@ -127,9 +158,21 @@ def _load_sky(group, cfg) -> SkyProducts:
     return products
 
 
+def _check_sky(products, cfg) -> str | None:
+    held = {}
+    for (m, p), c in products.components.items():
+        held.setdefault(m, {})[p] = c
+        bad = shape_problem(f"sky/{m}/{p}/map", c.maps, (products.E_eV.size, 12 * products.nside ** 2))
+        if bad:
+            return bad
+    return _missing_components(held, cfg, "sky")
+
+
 SKY = Stage("sky", SKY_DEPENDS, ("emission",), _sky, _save_sky, _load_sky,
-            guard=lambda p: {f"sky/{m}/{q}/map": c.maps for (m, q), c in p.components.items()},
-            description="line-of-sight maps, region spectra, dipole [C, Sec. III; T, eq. 5-11]")
+            guard=lambda p: {f"sky/{m}/{q}/{k}": v for (m, q), c in p.components.items()
+                             for k, v in (("map", c.maps), ("all_sky", c.all_sky))},
+            description="line-of-sight maps, region spectra, dipole [C, Sec. III; T, eq. 5-11]",
+            sources=SKY_SOURCES, validate=_check_sky)
 
 
 # --------------------------------------------------------------------------- summary
@@ -228,7 +271,7 @@ def _save_summary(group, summary):
 
 
 def _load_summary(group, cfg):
-    return {k: v for k, v in group.attrs.items() if k not in ("stage_key", "status", "seconds")}
+    return {k: v for k, v in group.attrs.items() if k not in SEALED_ATTRS}
 
 
 def _summary_needs(cfg) -> tuple:
@@ -239,7 +282,8 @@ def summary_stage(cfg) -> Stage:
     return Stage("summary", ("sky.models", "sky.particles"), _summary_needs(cfg), _summary,
                  _save_summary, _load_summary,
                  guard=lambda s: {k: v for k, v in s.items() if k.startswith(("nu_", "gamma_", "dipole"))},
-                 description="summary scalars (IceCube / IGRB fractions, dipole, xi, chi^2)")
+                 description="summary scalars (IceCube / IGRB fractions, dipole, xi, chi^2)",
+                 sources=SUMMARY_SOURCES)
 
 
 def pipeline_stages(cfg) -> list[Stage]:
@@ -291,24 +335,38 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+LOCK_FILE = ".corona.lock"
+
+
 def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figures=True,
-              comm="auto") -> dict:
-    """Run every stage for ``cfg`` into ``outdir``; returns {name: StageRecord} (rank 0
-    writes ``outdir/corona_run.h5`` and the figures)."""
+              comm="auto", accept_mismatch=False) -> dict:
+    """Run every stage for ``cfg`` into ``outdir`` (claimed with a lock file for the duration,
+    ``outdir/.corona.lock``); returns {name: StageRecord} (rank 0 writes
+    ``outdir/corona_run.h5`` and the figures). ``accept_mismatch``: use ``start_from`` files
+    saved under another config or code (see :mod:`.stages`); the run file records it."""
     check_run_config(cfg)
     comm = world() if comm == "auto" else comm
     outdir = Path(outdir)
     ctx = Context(comm=comm, progress=progress, say=say if (comm is None or comm.Get_rank() == 0)
                   else (lambda text: None), workdir=outdir / "cache")
-    records = run_stages(cfg, pipeline_stages(cfg), outdir / "cache", ctx, start_from)
-    if ctx.rank == 0:
-        with atomic_hdf5(outdir / RUN_FILE) as fh:
-            fh.attrs.update(provenance(cfg))
-            fh.attrs["stages"] = ",".join(records)
-            copy_stages(fh, records)
-        if figures:
-            ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
+    with claimed(outdir / LOCK_FILE, f"-o/--outdir '{outdir}'", comm):
+        records = run_stages(cfg, pipeline_stages(cfg), outdir / "cache", ctx, start_from,
+                             accept_mismatch)
+        on_root(comm, lambda: _write_run(cfg, records, outdir, figures, ctx), broadcast=False)
     return records
+
+
+def _write_run(cfg, records, outdir, figures, ctx) -> None:
+    with atomic_hdf5(outdir / RUN_FILE) as fh:
+        fh.attrs.update(provenance(cfg))
+        fh.attrs["stages"] = ",".join(records)
+        mismatched = {n: {"file": str(r.path), "difference": r.mismatch}
+                      for n, r in records.items() if r.mismatch}
+        if mismatched:       # stages taken from files of another config or code (--accept-mismatch)
+            fh.attrs["accepted_mismatch"] = json.dumps(mismatched, sort_keys=True)
+        copy_stages(fh, records)
+    if figures:
+        ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
 
 
 def parse_start_from(items) -> dict:
@@ -330,11 +388,12 @@ def cmd_run(args) -> int:
     start_from = parse_start_from(args.start_from)
     # the directory is the stage cache: existing files are reused, not refused
     preflight(cfg, outdirs=[(args.outdir, "-o/--outdir")], opacity=True,
-              stages=("transport", "emission", "sky"))
+              stages=("transport", "emission", "sky") + (("mc",) if optional.wanted(cfg, "mc") else ()))
     say = (lambda text: None) if args.quiet else print
     t0 = time.perf_counter()
     records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
-                        say=say, figures=not args.no_figures)
+                        say=say, figures=not args.no_figures,
+                        accept_mismatch=getattr(args, "accept_mismatch", False))
     comm = world()
     if comm is None or comm.Get_rank() == 0:
         print(f"corona run: {Path(args.outdir) / RUN_FILE} ({time.perf_counter() - t0:.1f} s; stages "

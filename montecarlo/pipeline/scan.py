@@ -20,14 +20,28 @@ mpirun, else a local process pool). Each finished point is written atomically to
 ``DIR/points/point_NNNNN.h5`` by the worker that computed it (status "ok" with its scalars and
 spectra, or "failed" with the error); ``DIR/scan_summary.h5`` is rebuilt from the point files
 at the end. ``DIR/scan.json`` records the scan (its digest): rerunning the same command skips
-the finished points; a changed scan file is refused.
+the finished points; a changed scan file (or code) is refused.
+
+Every value of the scan file is checked against its key's schema before any point runs (and
+the whole config of every point, for scans of up to :data:`FULL_CHECK_POINTS` points); the
+point count is an exact integer product. The scan's digest covers its points, base config and
+the code key (package version + the sources that compute a point). The directory is claimed
+with a lock file (``DIR/.corona.lock``); ``scan.json``, the point files and the summary are
+sealed (:mod:`transport.core.sealed`): a point file is used only if it is the point it claims
+to be (scan digest, index, parameters) and passes its checksums and sanity check, else it is
+computed again; a damaged ``scan.json`` is rebuilt when the point files agree with this scan.
+A scan in which every point failed exits with status 1.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import math
 import os
+import secrets
+import sys
 import time
 import traceback
 import warnings
@@ -40,20 +54,37 @@ import numpy as np
 from transport import load_config, solve
 from transport.core.config import all_keys, read_toml
 from transport.core.errors import ArgumentError, ConfigError, CoronaError
+from transport.core.keys import check_value
 from transport.core.output import atomic_hdf5, code_version, provenance
+from transport.core.schema import SCHEMA
+from transport.core.sealed import (SealError, canonical, claims_key, code_key, describe_difference,
+                                   finite_problem, read_json_record, read_sealed, seal, seal_json,
+                                   shape_problem, stored_claims)
 from transport.emission.registry import build_emission
 
 from montecarlo import plots
-from montecarlo.parallel import task_executor, world
+from montecarlo.parallel import claimed, on_root, task_executor, world
 from montecarlo.pipeline.response import response_kernels
 from montecarlo.pipeline.run import anticentre_intensity, summarise
 from montecarlo.sky.maps import make_component, sky_energies, sky_regions
-from transport.core.safety import check_output_dir
+from transport.core.safety import check_output_dir, temp_path
 
 METHODS = ("grid", "lhs", "sobol")
 EVALUATIONS = ("fast", "direct")
 TOP_KEYS = {"base", "method", "n_points", "seed", "evaluation", "set", "parameters"}
-SCAN_FORMAT = 1
+SCAN_FORMAT = 2
+MAX_POINTS = 100000
+#: Scans up to this size have the full config of every point checked before the first runs
+#: (~3 ms each); larger ones have every value checked against its key and each point's
+#: cross-key checks when it runs.
+FULL_CHECK_POINTS = 1000
+#: The code that computes a point (its edits change the scan's digest).
+SCAN_SOURCES = ("transport/**/*.py", "montecarlo/sky/*.py", "montecarlo/lineofsight/*.py",
+                "montecarlo/opacity/*.py", "montecarlo/fields/*.py", "montecarlo/geometry.py",
+                "montecarlo/observations.py", "montecarlo/pipeline/scan.py",
+                "montecarlo/pipeline/response.py", "montecarlo/pipeline/run.py", "inputs/**/*")
+RECORD_KIND, POINT_KIND, SUMMARY_KIND = "scan record", "scan point", "scan summary"
+LOCK_FILE = ".corona.lock"
 
 
 class ScanError(ConfigError):
@@ -72,6 +103,7 @@ class Scan:
     points: np.ndarray          # (n_points, n_parameters)
     log: tuple[bool, ...]
     digest: str
+    claims: dict                # what the digest is made of: {"scan", "code", "format"}
 
     def overrides(self, index: int) -> dict:
         values = {n: _plain(v) for n, v in zip(self.names, self.points[index])}
@@ -113,6 +145,26 @@ def _range(name, spec, need_n: bool):
     return lo, hi, log, n
 
 
+def _key_spec(name):
+    section, _, key = name.partition(".")
+    return SCHEMA[section][key]
+
+
+def _check_values(name, values, where: str) -> None:
+    """Every value a parameter takes, checked against its key's schema (type, range, choices)."""
+    spec = _key_spec(name)
+    seen = set()
+    for v in values:
+        tag = (type(v).__name__, repr(v))
+        if tag in seen:
+            continue
+        seen.add(tag)
+        try:
+            check_value(name, spec, v)
+        except ConfigError as exc:
+            raise ScanError(f"{where}: {exc}") from None
+
+
 def _grid_axis(name, spec):
     if isinstance(spec, list):
         if not spec or len(spec) > 10000:
@@ -121,13 +173,16 @@ def _grid_axis(name, spec):
             if isinstance(v, (dict, list)):
                 raise ScanError(f"parameters.{name}: value {v!r} is not allowed: expected numbers, "
                                 "strings or booleans")
+        _check_values(name, spec, f"parameters.{name}")
         numbers = [v for v in spec if isinstance(v, (int, float)) and not isinstance(v, bool)]
         log = len(numbers) == len(spec) and min(numbers) > 0 and max(numbers) > 30 * min(numbers)
         return list(spec), log          # positive lists spanning > 30x are drawn on log axes
     if isinstance(spec, dict):
         lo, hi, log, n = _range(name, spec, need_n=True)
         values = np.geomspace(lo, hi, n) if log else np.linspace(lo, hi, n)
-        return [float(v) for v in values], log
+        values = [float(v) for v in values]
+        _check_values(name, values, f"parameters.{name} = {{min = {lo:g}, max = {hi:g}, n = {n}}}")
+        return values, log
     raise ScanError(f"parameters.{name} = {spec!r} is not allowed: expected a list of values or "
                     "{min, max, n[, log]}")
 
@@ -196,12 +251,13 @@ def scan_from_mapping(raw: dict, path: Path) -> Scan:
     both = set(fixed) & set(params)
     if both:
         raise ScanError(f"{', '.join(sorted(both))} both fixed in [set] and varied in [parameters]")
+    _check_values_fixed(fixed)
     names = tuple(params)
     if method == "grid":
         axes = [_grid_axis(n, params[n]) for n in names]
-        n_total = int(np.prod([len(a) for a, _ in axes]))
-        if n_total > 100000:
-            raise ScanError(f"the grid has {n_total} points: at most 100000 allowed")
+        n_total = math.prod(len(a) for a, _ in axes)          # exact: Python integers
+        if n_total > MAX_POINTS:
+            raise ScanError(f"the grid has {n_total} points: at most {MAX_POINTS} allowed")
         points = np.array(list(itertools.product(*[a for a, _ in axes])), dtype=object)
         log = tuple(lg for _, lg in axes)
     else:
@@ -217,18 +273,40 @@ def scan_from_mapping(raw: dict, path: Path) -> Scan:
                 raise ScanError(f"parameters.{n} = {params[n]!r} is not allowed for method = "
                                 f"\"{method}\": expected {{min, max[, log]}}")
             lo, hi, lg, _ = _range(n, params[n], need_n=False)
+            if _key_spec(n).kind != "real":
+                raise ScanError(f"parameters.{n}: method = \"{method}\" draws real numbers, but "
+                                f"{n} takes {_key_spec(n).allowed()}: scan it with method = "
+                                "\"grid\" and a list of values")
+            _check_values(n, [lo, hi], f"parameters.{n} = {{min = {lo:g}, max = {hi:g}}}")
             specs.append((lo, hi, lg))
         points, log = _sample(method, specs, n_points, seed)
+        for k, n in enumerate(names):       # the samples themselves (rounding at the ends)
+            _check_values(n, points[:, k].tolist(), f"parameters.{n} ({method} sample)")
         points = points.astype(object)
     try:
         load_config(base or None, overrides=fixed)
     except CoronaError as exc:
         raise ScanError(f"scan file '{path}': the base config with [set] is not valid: {exc}") from None
-    canonical = {"format": SCAN_FORMAT, "base_config": load_config(base or None).to_dict(),
+    rows = [[_plain(v) for v in row] for row in points]
+    if len(rows) <= FULL_CHECK_POINTS:
+        for index, row in enumerate(rows):
+            try:
+                load_config(base or None, overrides={**fixed, **dict(zip(names, row))})
+            except CoronaError as exc:
+                raise ScanError(f"scan file '{path}': point {index} is not a valid config: "
+                                f"{exc}") from None
+    described = {"format": SCAN_FORMAT, "base_config": load_config(base or None).to_dict(),
                  "method": method, "evaluation": evaluation, "fixed": fixed, "names": names,
-                 "points": [[_plain(v) for v in row] for row in points]}
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
-    return Scan(path, base, method, evaluation, fixed, names, points, log, digest)
+                 "points": rows}
+    claims = {"scan": hashlib.sha256(canonical(described).encode()).hexdigest(),
+              "code": code_key(SCAN_SOURCES), "format": SCAN_FORMAT}
+    return Scan(path, base, method, evaluation, fixed, names, points, log, claims_key(claims),
+                claims)
+
+
+def _check_values_fixed(fixed: dict) -> None:
+    for name, value in fixed.items():
+        _check_values(name, [value], f"set.{name}")
 
 
 # --------------------------------------------------------------------------- one point
@@ -309,92 +387,201 @@ def run_point(task) -> tuple[int, str, float]:
             summary = fh.create_group("scalars")
             for key, value in result["summary"].items():
                 summary.attrs[key] = float(value)
+        seal(fh, POINT_KIND, point_claims(digest, index, overrides))
     return index, status, seconds
 
 
+def point_claims(digest: str, index: int, overrides: dict) -> dict:
+    """What a point file claims to be: point ``index`` of the scan ``digest`` with ``overrides``."""
+    return {"scan": digest, "index": int(index),
+            "overrides": json.loads(canonical({k: _plain(v) for k, v in overrides.items()}))}
+
+
 # --------------------------------------------------------------------------- the scan
-def read_point(path) -> dict | None:
-    """{"index", "status", "error", "scan_digest", "created_utc", ...} of a point file, or
-    None when it is unreadable (then the point is computed again)."""
-    try:
-        with h5py.File(path, "r") as fh:
-            out = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in fh.attrs.items()
-                   if k in ("index", "status", "error", "scan_digest", "created_utc", "seconds",
-                            "pid", "overrides_json")}
-            if out.get("status") == "ok":
-                out["scalars"] = dict(fh["scalars"].attrs)
-                for key in ("E_eV", "gamma_all_sky", "nu_all_sky", "gamma_dipole", "nu_dipole"):
-                    out[key] = fh[key][()]
-                out["regions"] = {k: v[()] for k, v in fh.get("regions", {}).items()}
-            return out
-    except (OSError, KeyError):
+POINT_SPECTRA = ("E_eV", "gamma_all_sky", "nu_all_sky", "gamma_dipole", "nu_dipole")
+
+
+def _load_point(fh) -> dict:
+    out = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in fh.attrs.items()
+           if k in ("index", "status", "error", "scan_digest", "created_utc", "seconds",
+                    "pid", "overrides_json")}
+    if out.get("status") == "ok":
+        out["scalars"] = dict(fh["scalars"].attrs)
+        for key in POINT_SPECTRA:
+            out[key] = fh[key][()]
+        out["regions"] = {k: v[()] for k, v in fh.get("regions", {}).items()}
+    return out
+
+
+def _point_problem(info: dict) -> str | None:
+    """Sanity check of a point read back: status, and for "ok" finite spectra on one grid."""
+    if info.get("status") not in ("ok", "failed"):
+        return f"status = {info.get('status')!r}"
+    if info["status"] == "failed":
         return None
+    n = np.size(info["E_eV"])
+    for key in POINT_SPECTRA[1:]:
+        bad = shape_problem(key, info[key], (n,))
+        if bad:
+            return bad
+    return (finite_problem({k: info[k] for k in ("E_eV", "gamma_all_sky", "nu_all_sky")})
+            or finite_problem({k: v for k, v in info["scalars"].items()}, nonnegative=False))
 
 
-def _check_directory(scan: Scan, outdir: Path) -> None:
-    """Record the scan in DIR/scan.json, or refuse a directory started by another scan."""
+def read_point(path, scan: Scan | None = None, index: int | None = None) -> dict | None:
+    """{"index", "status", "error", "scan_digest", "created_utc", ...} of a point file (with
+    ``scan``: verified to be point ``index`` of it), or None when it is not usable (then the
+    point is computed again; :func:`check_point` says why)."""
+    info, _ = check_point(path, scan, index)
+    return info
+
+
+def check_point(path, scan: Scan | None = None, index: int | None = None):
+    """(info, None) of a usable point file, or (None, why it is not usable)."""
+    claims = None if scan is None else point_claims(scan.digest, index, scan.overrides(index))
+    try:
+        return read_sealed(path, "/", POINT_KIND, claims, _load_point, _point_problem,
+                           what="point file"), None
+    except SealError as exc:
+        return None, exc.problem.text if exc.problem else str(exc)
+
+
+def _check_directory(scan: Scan, outdir: Path, say=print) -> None:
+    """Record the scan in DIR/scan.json (sealed, created atomically only if absent), or refuse
+    a directory started by another scan (or code); a damaged record is rebuilt when no point
+    file in the directory belongs to another scan."""
     record = outdir / "scan.json"
-    if record.is_file():
+    points = outdir / "points"
+    for path, kind in ((outdir, "directory"), (points, "directory")):
+        if path.exists() and not path.is_dir():
+            raise ScanError(f"'{path}' is a file, expected a {kind}: remove it or use another -o")
+    if record.is_dir():
+        raise ScanError(f"'{record}' is a directory, expected the scan record file: remove it or "
+                        "use another -o")
+    if record.exists() or record.is_symlink():
         try:
-            old = json.loads(record.read_text())
-        except (OSError, ValueError) as exc:
-            raise ScanError(f"'{record}' is unreadable ({exc}): use a new -o directory") from None
-        if old.get("digest") != scan.digest:
-            raise ScanError(
-                f"scan directory '{outdir}' was started by a different scan (the scan file "
-                f"'{old.get('scan_file')}', its base config or its points changed since): "
-                "restore the scan file, or pass a new -o directory for the changed scan")
+            text = record.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            text = f"unreadable: {exc}"
+        found = read_json_record(text, RECORD_KIND)
+        if isinstance(found, tuple):
+            old, data = found
+            if claims_key(old) != scan.digest:
+                why = describe_difference(old, scan.claims)
+                raise ScanError(
+                    f"scan directory '{outdir}' was started by a different scan ({why}; scan file "
+                    f"'{data.get('scan_file')}'): restore the scan file (or the code), or pass "
+                    "a new -o directory for the changed scan")
+            return
+        others = _foreign_points(scan, points)
+        if others:
+            raise ScanError(f"'{record}' {found.text}, and the directory holds points of another "
+                            f"scan ({others[0]}): use another -o")
+        say(f"scan.json {found.text}: rebuilt (the point files agree with this scan)")
+        _write_record(scan, record, replace=True)
         return
     outdir.mkdir(parents=True, exist_ok=True)
-    tmp = record.with_name(f".scan.json.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"digest": scan.digest, "scan_file": str(scan.path),
-                               "scan_text": scan.path.read_text() if scan.path.is_file() else "",
-                               "names": scan.names, "n_points": len(scan.points),
-                               "code_version": code_version()}, indent=1))
-    os.replace(tmp, record)
+    if not _write_record(scan, record, replace=False):
+        _check_directory(scan, outdir, say)         # created meanwhile: compare with it
 
 
-def pending_points(scan: Scan, outdir: Path, retry_failed: bool = False) -> list[int]:
-    """Indices of the points without a finished file (and failed ones with ``retry_failed``)."""
-    todo = []
+def _foreign_points(scan: Scan, points: Path) -> list:
+    """Names of the sealed point files in ``points`` that belong to another scan."""
+    out = []
+    for path in sorted(points.glob("point_*.h5")) if points.is_dir() else ():
+        with contextlib.suppress(OSError):
+            with h5py.File(path, "r") as fh:
+                claims = stored_claims(fh)
+            if claims and claims.get("scan") != scan.digest:
+                out.append(path.name)
+    return out
+
+
+def _write_record(scan: Scan, record: Path, replace: bool) -> bool:
+    """Write the sealed scan record; without ``replace`` only if none exists (hard link of a
+    complete temporary file: atomic, fails if one exists). Returns whether it was written."""
+    text = seal_json(RECORD_KIND, scan.claims, {
+        "scan_file": str(scan.path), "names": list(scan.names), "n_points": len(scan.points),
+        "scan_text": scan.path.read_text() if scan.path.is_file() else "",
+        "code_version": code_version()})
+    tmp = temp_path(record.with_name(f"scan.json.{secrets.token_hex(4)}"))
+    try:
+        tmp.write_text(text)
+        if replace:
+            os.replace(tmp, record)
+            return True
+        try:
+            os.link(tmp, record)
+        except FileExistsError:
+            return False
+        return True
+    except OSError as exc:
+        raise ScanError(f"cannot write '{record}': {exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def pending_points(scan: Scan, outdir: Path, retry_failed: bool = False, say=None) -> list[int]:
+    """Indices of the points without a usable file (absent, another point's or scan's, or
+    failing its check: ``say`` reports those) and, with ``retry_failed``, the failed ones."""
+    todo, redo = [], []
     for index in range(len(scan.points)):
-        info = read_point(point_path(outdir, index)) if point_path(outdir, index).is_file() else None
-        if info is None or info.get("scan_digest") != scan.digest:
+        path = point_path(outdir, index)
+        if not (path.exists() or path.is_symlink()):
             todo.append(index)
+            continue
+        info, why = check_point(path, scan, index)
+        if info is None:
+            todo.append(index)
+            redo.append(f"point {index}: {path.name} {why}")
         elif retry_failed and info.get("status") == "failed":
             todo.append(index)
+    if redo and say is not None:
+        say(f"{len(redo)} point file(s) not used, computed again:")
+        for line in redo[:5]:
+            say(f"  {line}")
+        if len(redo) > 5:
+            say(f"  ... and {len(redo) - 5} more")
     return todo
 
 
 def run_scan(scan: Scan, outdir, workers: int | None = None, retry_failed: bool = False,
              say=print) -> dict:
     """Farm out the pending points (rank 0 / the calling process is the master) and rebuild
-    the summary. Returns {"computed", "skipped", "failed", "seconds"} on the master, None on
-    MPI worker ranks."""
+    the summary. Returns {"computed", "skipped", "failed", "seconds", "ok", "failures"} on the
+    master, None on MPI worker ranks. The directory is claimed (lock file) for the duration."""
     outdir = Path(outdir)
     comm = world()
-    rank = 0 if comm is None else comm.Get_rank()
-    if rank == 0:
-        _check_directory(scan, outdir)
-        (outdir / "points").mkdir(exist_ok=True)
-        todo = pending_points(scan, outdir, retry_failed)
-        if todo and scan.evaluation == "fast":
-            _prebuild_kernels(scan, todo[0])
-    t0 = time.perf_counter()
-    counts = {"computed": 0, "failed": 0}
-    with task_executor(max_workers=workers) as pool:
-        if pool is None:
-            return None
-        say(f"scan {scan.path.name}: {len(scan.points)} points, {len(scan.points) - len(todo)} "
-            f"finished before, {len(todo)} to compute ({scan.method}, {scan.evaluation} evaluation)")
-        tasks = [(str(outdir), i, scan.overrides(i), scan.base, scan.evaluation, scan.digest)
-                 for i in todo]
-        for index, status, seconds in pool.map(run_point, tasks):
-            counts["computed"] += 1
-            counts["failed"] += status != "ok"
-            say(f"  point {index:5d}: {status} ({seconds:.1f} s)")
-    write_summary(scan, outdir)
-    return {**counts, "skipped": len(scan.points) - len(todo), "seconds": time.perf_counter() - t0}
+    with claimed(outdir / LOCK_FILE, f"-o/--outdir '{outdir}'", comm):
+        todo = on_root(comm, lambda: _prepare(scan, outdir, retry_failed, say))
+        t0 = time.perf_counter()
+        counts = {"computed": 0, "failed": 0}
+        with task_executor(max_workers=workers) as pool:
+            if pool is None:
+                return None
+            say(f"scan {scan.path.name}: {len(scan.points)} points, {len(scan.points) - len(todo)} "
+                f"finished before, {len(todo)} to compute ({scan.method}, {scan.evaluation} evaluation)")
+            tasks = [(str(outdir), i, scan.overrides(i), scan.base, scan.evaluation, scan.digest)
+                     for i in todo]
+            for index, status, seconds in pool.map(run_point, tasks):
+                counts["computed"] += 1
+                counts["failed"] += status != "ok"
+                say(f"  point {index:5d}: {status} ({seconds:.1f} s)")
+        infos = write_summary(scan, outdir, infos=True)
+    failures = [(i, p.get("error", "")) for i, p in enumerate(infos) if p and p.get("status") != "ok"]
+    return {**counts, "skipped": len(scan.points) - len(todo), "seconds": time.perf_counter() - t0,
+            "ok": sum(1 for p in infos if p and p.get("status") == "ok"), "failures": failures}
+
+
+def _prepare(scan: Scan, outdir: Path, retry_failed: bool, say) -> list[int]:
+    """Master: the directory checked and recorded, the pending points, the kernels built."""
+    _check_directory(scan, outdir, say)
+    (outdir / "points").mkdir(exist_ok=True)
+    todo = pending_points(scan, outdir, retry_failed, say)
+    if todo and scan.evaluation == "fast":
+        _prebuild_kernels(scan, todo[0])
+    return todo
 
 
 def _prebuild_kernels(scan: Scan, index: int) -> None:
@@ -409,12 +596,18 @@ def _prebuild_kernels(scan: Scan, index: int) -> None:
         pass                     # the point itself will fail and record why
 
 
-def write_summary(scan: Scan, outdir) -> Path:
-    """DIR/scan_summary.h5 from the point files: parameters, status, errors, scalars and
-    spectra of every point (NaN where a point failed or is missing)."""
+def write_summary(scan: Scan, outdir, infos: bool = False):
+    """DIR/scan_summary.h5 (sealed) from the verified point files: parameters, status, errors,
+    scalars and spectra of every point (NaN where a point failed or is missing). Returns its
+    path (``infos``: the points' contents instead)."""
     outdir = Path(outdir)
-    infos = [read_point(point_path(outdir, i)) if point_path(outdir, i).is_file() else None
-             for i in range(len(scan.points))]
+    infos_ = [read_point(point_path(outdir, i), scan, i) if point_path(outdir, i).is_file() else None
+              for i in range(len(scan.points))]
+    path = _write_summary(scan, outdir, infos_)
+    return infos_ if infos else path
+
+
+def _write_summary(scan: Scan, outdir: Path, infos: list) -> Path:
     ok = [p for p in infos if p is not None and p.get("status") == "ok"]
     scalar_names = sorted({k for p in ok for k in p["scalars"]})
     n = len(scan.points)
@@ -454,6 +647,7 @@ def write_summary(scan: Scan, outdir) -> Path:
                     if p and p.get("status") == "ok" and p["E_eV"].size == E.size:
                         table[i] = p["regions"][key.split("/", 1)[1]] if key.startswith("regions/") else p[key]
                 spectra.create_dataset(key, data=table)
+        seal(fh, SUMMARY_KIND, {"scan": scan.digest, "n_points": n})
     return path
 
 
@@ -462,14 +656,19 @@ PLOT_SCALARS = ("nu_icecube_frac_100TeV", "gamma_igrb_frac_10GeV", "dipole_gamma
                 "dipole_nu_1PeV", "chi2_icecube")
 
 
-def plot_scan(summary_path, png) -> Path:
+def plot_scan(summary_path, png) -> Path | None:
     """Corner-style figure: every plotted scalar (rows) against every parameter (columns),
-    failed points marked on the axis."""
+    failed points marked on the axis; None (no figure) when no point succeeded."""
+    def load(fh):
+        return ({k: (v[()], bool(v.attrs["log"])) for k, v in fh["parameters"].items()},
+                {k: fh["scalars"][k][()] for k in PLOT_SCALARS if k in fh.get("scalars", {})},
+                fh["status"][()].astype(str))
+
+    params, scalars, status = read_sealed(summary_path, "/", SUMMARY_KIND, None, load,
+                                          what="scan summary")
+    if not np.any(status == "ok") or not scalars:
+        return None                           # nothing to draw: no empty figure
     plt = plots._pyplot()
-    with h5py.File(summary_path, "r") as fh:
-        params = {k: (v[()], bool(v.attrs["log"])) for k, v in fh["parameters"].items()}
-        scalars = {k: fh["scalars"][k][()] for k in PLOT_SCALARS if k in fh.get("scalars", {})}
-        status = fh["status"][()].astype(str)
     names = list(params)
     fig, axes = plt.subplots(max(len(scalars), 1), len(names), squeeze=False,
                              figsize=(2.8 * len(names) + 1, 2.3 * max(len(scalars), 1) + 0.5))
@@ -513,6 +712,20 @@ def cmd_scan(args) -> int:
     print(f"corona scan: {outdir / 'scan_summary.h5'}: {result['computed']} computed "
           f"({result['failed']} failed), {result['skipped']} finished before, "
           f"{result['seconds']:.1f} s")
+    failures = result["failures"]
+    if failures:
+        print(f"failed points ({len(failures)} of {len(scan.points)}; errors in scan_summary.h5 "
+              "/error; --retry-failed computes them again):")
+        for index, error in failures[:10]:
+            values = ", ".join(f"{k} = {v}" for k, v in zip(scan.names, scan.points[index]))
+            print(f"  point {index} ({values}): {error}")
+        if len(failures) > 10:
+            print(f"  ... and {len(failures) - 10} more")
     if args.plot:
-        print(f"wrote {plot_scan(outdir / 'scan_summary.h5', outdir / 'scan_corner.png')}")
+        png = plot_scan(outdir / "scan_summary.h5", outdir / "scan_corner.png")
+        print(f"wrote {png}" if png else "no corner plot: no point succeeded")
+    if result["ok"] == 0:
+        print(f"corona scan: every point failed ({len(scan.points)} of {len(scan.points)})",
+              file=sys.stderr)
+        return 1
     return 0

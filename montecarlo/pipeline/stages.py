@@ -2,24 +2,36 @@
 result is cached.
 
 A :class:`Stage` has a name, the config slices it depends on (whole sections "sky" or single
-keys "galactic_plane.fit"), the stages whose results it takes as inputs, ``compute(cfg,
-inputs, ctx) -> result``, and ``save(group, result)`` / ``load(group, cfg) -> result`` to and
-from an HDF5 group. Its cache key is the SHA-256 of its config slice, the code version and the
-keys of its inputs, so changing a sky option reruns the sky and what follows it, never the
-transport. :func:`run_stages` runs an ordered list of stages, skipping every stage whose
-saved result (``<cache_dir>/<name>.h5``) carries the same key, and can start any stage from a
-saved file instead (``start_from``).
+keys "galactic_plane.fit"), the stages whose results it takes as inputs, the source files that
+compute it (glob patterns, :func:`transport.core.sealed.code_key`), ``compute(cfg, inputs,
+ctx) -> result``, and ``save(group, result)`` / ``load(group, cfg) -> result`` to and from an
+HDF5 group. Its key is the SHA-256 of its claims (:func:`stage_claims`): its config slice (the
+decimal text of the values), the code key (package version + digest of its sources, the same
+for a regular and an editable install) and the keys of its inputs, so changing a sky option
+reruns the sky and what follows it, never the transport.
 
-Under MPI (``ctx.comm`` not None) rank 0 computes and writes the serial stages; stages marked
-``parallel`` run on every rank (their inputs are read from the cache files on the other
-ranks) and rank 0 writes their result.
+Every stage file is sealed (:mod:`transport.core.sealed`: claims, key, checksums of every
+dataset and attribute). :func:`run_stages` runs an ordered list of stages and reuses a cache
+file ``<cache_dir>/<name>.h5`` only when its key matches and it passes its checksums and the
+sanity check (finite, >= 0 where the guard says so, the stage's ``validate``); otherwise the
+stage is recomputed and the reason printed ("no cache", "config differs: ...", "code differs:
+...", "inputs differ: ...", "cache file failed its check: ..."). A stage started from a saved
+file (``start_from``, ``--from``) must match the same way, else it is refused (exit 2);
+with ``accept_mismatch`` it is used, the difference is recorded in the run's provenance, and
+it is never written into the cache (it keeps its own key, so the stages after it are keyed on
+what they really used).
 
-Every result passes :func:`check_finite` (numerical guard): a NaN, inf or negative density or
-intensity stops the run with a message naming the stage and the parameters of its config slice.
+Under MPI (``ctx.comm`` not None) rank 0 decides, computes and writes the serial stages, and
+broadcasts the outcome (success or its error) before anything else happens
+(:func:`montecarlo.parallel.on_root`); stages marked ``parallel`` run on every rank after
+every rank has loaded their inputs (from the verified cache files) without error.
+
+Every computed result passes :func:`check_finite` (numerical guard): a NaN, inf or negative
+density or intensity stops the run with a message naming the stage and the parameters of its
+config slice.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -31,7 +43,15 @@ import numpy as np
 
 from transport.core.config import Config
 from transport.core.errors import CoronaError
-from transport.core.output import atomic_hdf5, code_version, provenance
+from transport.core.output import atomic_hdf5, provenance
+from transport.core.sealed import (SEAL_ATTRS, SealError, claims_key, code_key, finite_problem,
+                                   read_sealed, seal, sealed_key)
+
+from montecarlo.parallel import all_ranks, on_root
+
+#: Sources of a stage that does not name its own: all the code and shipped data (any edit
+#: recomputes it).
+ALL_SOURCES = ("transport/**/*.py", "montecarlo/**/*.py", "inputs/**/*")
 
 
 class StageError(CoronaError):
@@ -51,6 +71,12 @@ class Stage:
     enabled: Callable[[Config], bool] = field(default=lambda cfg: True)
     parallel: bool = False
     description: str = ""
+    sources: tuple[str, ...] = ALL_SOURCES     # glob patterns of the code that computes it
+    validate: Callable[[Any, Config], str | None] = field(default=lambda result, cfg: None)
+
+    @property
+    def kind(self) -> str:
+        return f"stage {self.name}"
 
 
 @dataclass
@@ -73,7 +99,10 @@ class StageRecord:
     key: str
     status: str                          # "computed", "cached", "loaded from FILE"
     seconds: float
-    path: Path | None
+    path: Path | None                    # the sealed file holding the result
+    where: str = ""                      # its group in that file
+    reason: str = ""                     # why it was computed, or the accepted mismatch
+    mismatch: str = ""                   # --from file accepted despite this difference
     _result: Any = None
     _loader: Callable[[], Any] | None = None
 
@@ -97,11 +126,15 @@ def config_slice(cfg: Config, depends_on) -> dict:
     return out
 
 
+def stage_claims(stage: Stage, cfg: Config, input_keys: dict) -> dict:
+    """What a stage's result is: its name, config slice, code key and its inputs' keys."""
+    return {"stage": stage.name, "config": config_slice(cfg, stage.depends_on),
+            "code": code_key(stage.sources), "inputs": dict(input_keys)}
+
+
 def stage_key(stage: Stage, cfg: Config, input_keys: dict) -> str:
-    """SHA-256 of the stage name, its config slice, the code version and its inputs' keys."""
-    payload = {"stage": stage.name, "config": config_slice(cfg, stage.depends_on),
-               "code_version": code_version(), "inputs": input_keys}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    """SHA-256 of :func:`stage_claims`."""
+    return claims_key(stage_claims(stage, cfg, input_keys))
 
 
 def describe_parameters(cfg: Config, stage: Stage, limit: int = 12) -> str:
@@ -119,57 +152,64 @@ def describe_parameters(cfg: Config, stage: Stage, limit: int = 12) -> str:
 def check_finite(stage: Stage, cfg: Config, arrays: dict) -> None:
     """Numerical guard: every array finite and >= 0, else StageError naming the stage,
     the array and the stage's parameters."""
-    for name, values in arrays.items():
-        a = np.asarray(values, dtype=float)
-        bad = ~np.isfinite(a)
-        if np.any(bad):
-            raise StageError(f"stage '{stage.name}' produced {int(bad.sum())} non-finite value(s) "
-                             f"(NaN/inf) in {name}; parameters: {describe_parameters(cfg, stage)}")
-        if np.any(a < 0):
-            raise StageError(f"stage '{stage.name}' produced negative values in {name} (min "
-                             f"{a.min():.3g}); parameters: {describe_parameters(cfg, stage)}")
+    problem = finite_problem(arrays)
+    if problem:
+        raise StageError(f"stage '{stage.name}' produced a bad result ({problem}); parameters: "
+                         f"{describe_parameters(cfg, stage)}")
+
+
+def result_problem(stage: Stage, cfg: Config, result) -> str | None:
+    """The sanity check of a stage result read back: the guard's arrays finite and >= 0, and
+    the stage's own ``validate`` (shapes, required members)."""
+    try:
+        arrays = stage.guard(result)
+    except (KeyError, AttributeError, TypeError) as exc:
+        return f"incomplete result ({type(exc).__name__}: {exc})"
+    return finite_problem(arrays) or stage.validate(result, cfg)
 
 
 # --------------------------------------------------------------------------- files
-def write_stage_file(path: Path, stage: Stage, key: str, cfg: Config, result) -> None:
-    """``path`` (atomic): provenance, the stage key, and the result in group ``/<name>``."""
+def write_stage_file(path: Path, stage: Stage, claims: dict, cfg: Config, result) -> None:
+    """``path`` (atomic): provenance and the result in group ``/<name>``, sealed with ``claims``."""
     with atomic_hdf5(path) as fh:
         fh.attrs.update(provenance(cfg))
         group = fh.create_group(stage.name)
-        group.attrs["stage_key"] = key
+        group.attrs["stage_key"] = claims_key(claims)
         stage.save(group, result)
+        seal(group, stage.kind, claims)
 
 
-def saved_key(path: Path, name: str) -> str | None:
-    """The stage key stored in ``path`` for stage ``name`` (None: no usable file)."""
-    try:
-        with h5py.File(path, "r") as fh:
-            return str(fh[name].attrs["stage_key"]) if name in fh else None
-    except (OSError, KeyError):
-        return None
+def read_stage(path, stage: Stage, cfg: Config, claims: dict | None, what: str = "stage file"):
+    """(key, group name, result) of ``stage`` in ``path`` (group /<name> of a stage file or
+    /stages/<name> of a run file), verified against ``claims`` (None: any claims) and sane.
+    Raises SealError naming the file and what differs."""
+    def load(group):
+        return sealed_key(group), group.name.lstrip("/"), stage.load(group, cfg)
+
+    return read_sealed(path, (stage.name, f"stages/{stage.name}"), stage.kind, claims, load,
+                       lambda loaded: result_problem(stage, cfg, loaded[2]), what=what)
 
 
-def load_stage(path, stage: Stage, cfg: Config):
+def load_stage(path, stage: Stage, cfg: Config, claims: dict | None = None):
     """The result of ``stage`` stored in ``path`` (a stage file or a ``corona run`` file)."""
-    path = Path(path)
-    try:
-        with h5py.File(path, "r") as fh:
-            for where in (stage.name, f"stages/{stage.name}"):
-                if where in fh:
-                    return stage.load(fh[where], cfg)
-    except OSError as exc:
-        raise StageError(f"cannot read stage '{stage.name}' from '{path}': {exc}") from None
-    raise StageError(f"'{path}' holds no result of stage '{stage.name}' (expected a group "
-                     f"/{stage.name} or /stages/{stage.name})")
+    return read_stage(path, stage, cfg, claims)[2]
 
 
 # --------------------------------------------------------------------------- runner
+def _why(problem, path) -> str:
+    """The reason a cache file is not used, for the stage line."""
+    if problem.reason in ("config", "code", "inputs", "stage"):
+        return problem.text
+    return f"cache file '{path}' failed its check: {problem.text}"
+
+
 def run_stages(cfg: Config, stages: list[Stage], cache_dir, ctx: Context,
-               start_from: dict | None = None) -> dict:
+               start_from: dict | None = None, accept_mismatch: bool = False) -> dict:
     """Run ``stages`` in order (skipping disabled ones); returns {name: StageRecord}.
 
-    A stage is loaded from ``<cache_dir>/<name>.h5`` when its key matches, from
-    ``start_from[name]`` (a file) when given, and computed otherwise (then written to the cache).
+    A stage is taken from ``start_from[name]`` (a file) when given, from the cache file
+    ``<cache_dir>/<name>.h5`` when it matches, and computed otherwise (then written to the
+    cache). See the module docstring for the checks and ``accept_mismatch``.
     """
     cache_dir = Path(cache_dir)
     start_from = dict(start_from or {})
@@ -185,69 +225,88 @@ def run_stages(cfg: Config, stages: list[Stage], cache_dir, ctx: Context,
         missing = [n for n in stage.needs if n not in records]
         if missing:
             raise StageError(f"stage '{stage.name}' needs {', '.join(missing)}, which did not run")
-        key = stage_key(stage, cfg, {n: records[n].key for n in stage.needs})
-        path = cache_dir / f"{stage.name}.h5"
+        claims = stage_claims(stage, cfg, {n: records[n].key for n in stage.needs})
         t0 = time.perf_counter()
-        status = None
+        held = {}                         # rank 0: the result it read or computed
+        decision = on_root(comm, lambda: _decide(stage, cfg, claims, cache_dir, start_from,
+                                                 accept_mismatch, held))
+        record = StageRecord(stage.name, decision["key"], decision["status"], 0.0,
+                             Path(decision["path"]), decision["where"], decision["reason"],
+                             decision["mismatch"])
+        if decision["status"] == "computed":
+            if stage.parallel:
+                all_ranks(comm, lambda: [records[n].result for n in stage.needs])
+                result = stage.compute(cfg, {n: records[n].result for n in stage.needs}, ctx)
+                on_root(comm, lambda: _store(stage, cfg, claims, record.path, result, held),
+                        broadcast=False)
+            else:
+                on_root(comm, lambda: _store(stage, cfg, claims, record.path, stage.compute(
+                    cfg, {n: records[n].result for n in stage.needs}, ctx), held), broadcast=False)
         if ctx.rank == 0:
-            if stage.name in start_from:
-                status = f"loaded from {start_from[stage.name]}"
-            elif path.is_file() and saved_key(path, stage.name) == key:
-                status = "cached"
-        if comm is not None:
-            status = comm.bcast(status, root=0)
-        record = StageRecord(stage.name, key, status or "computed", 0.0, path)
-        error = None
-        try:
-            record._result = _obtain(stage, cfg, key, path, status, start_from, records, ctx)
-        except CoronaError as exc:
-            if comm is None:
-                raise
-            error = exc
-        if comm is not None:       # a failure on rank 0 stops every rank with its message
-            message = comm.bcast(str(error) if error is not None else None, root=0)
-            if error is not None:
-                raise error
-            if message is not None:
-                raise StageError(message)
-            comm.barrier()
-        if ctx.rank != 0:
-            record._loader = lambda p=path, s=stage: load_stage(p, s, cfg)
+            record._result = held["result"]
+        else:
+            record._loader = lambda r=record, s=stage: read_stage(r.path, s, cfg, None)[2]
         record.seconds = time.perf_counter() - t0
         records[stage.name] = record
-        ctx.say(f"  stage {stage.name:<14s} {record.status:<10s} {record.seconds:7.2f} s")
+        ctx.say(f"  stage {stage.name:<14s} {record.status:<10s} {record.seconds:7.2f} s"
+                + (f"  ({record.reason})" if record.reason else ""))
     return records
 
 
-def _obtain(stage, cfg, key, path, status, start_from, records, ctx):
-    """The stage's result on this rank (None on ranks that neither compute nor load it)."""
-    if status is not None and status.startswith("loaded"):
-        if ctx.rank != 0:
-            return None
-        result = load_stage(start_from[stage.name], stage, cfg)
-        check_finite(stage, cfg, stage.guard(result))
-        write_stage_file(path, stage, key, cfg, result)
-        return result
-    if status == "cached":
-        return load_stage(path, stage, cfg) if ctx.rank == 0 else None
-    if not (stage.parallel or ctx.rank == 0):
-        return None
-    result = stage.compute(cfg, {n: records[n].result for n in stage.needs}, ctx)
-    if ctx.rank != 0:
-        return None
+def _decide(stage, cfg, claims, cache_dir, start_from, accept_mismatch, held) -> dict:
+    """Rank 0: where the stage's result comes from (a --from file, the cache, or a computation)
+    and why; a result read on the way is kept in ``held``."""
+    path = cache_dir / f"{stage.name}.h5"
+    decision = {"key": claims_key(claims), "status": "computed", "path": str(path),
+                "where": stage.name, "reason": "", "mismatch": ""}
+    source = start_from.get(stage.name)
+    if source is not None:
+        what = f"--from {stage.name}"
+        try:
+            key, where, result = read_stage(source, stage, cfg, claims, what=what)
+        except SealError as exc:
+            differs = exc.problem is not None and exc.problem.reason in ("config", "code", "inputs")
+            if not (differs and accept_mismatch):
+                hint = ("; pass --accept-mismatch to use it anyway (recorded in the output's "
+                        "provenance)") if differs else ""
+                raise StageError(f"{exc}{hint}") from None
+            key, where, result = read_stage(source, stage, cfg, None, what=what)
+            decision.update(key=key, path=str(source), where=where, mismatch=exc.problem.text,
+                            reason=f"accepted with --accept-mismatch: {exc.problem.text}")
+        else:
+            write_stage_file(path, stage, claims, cfg, result)     # the same key: a true copy
+        decision["status"] = f"loaded from {source}"
+        held["result"] = result
+        return decision
+    if not (path.exists() or path.is_symlink()):
+        decision["reason"] = "no cache"
+        return decision
+    try:
+        held["result"] = read_stage(path, stage, cfg, claims, what="cache file")[2]
+        decision["status"] = "cached"
+    except SealError as exc:
+        decision["reason"] = _why(exc.problem, path) if exc.problem else str(exc)
+    return decision
+
+
+def _store(stage, cfg, claims, path, result, held) -> None:
+    """Rank 0: the guard, then the sealed cache file, of a computed result."""
     check_finite(stage, cfg, stage.guard(result))
-    write_stage_file(path, stage, key, cfg, result)
-    return result
+    write_stage_file(path, stage, claims, cfg, result)
+    held["result"] = result
 
 
 def copy_stages(fh, records: dict) -> None:
-    """Copy every stage's cache file group into ``fh`` under /stages/<name> (with its key)."""
+    """Copy every stage's sealed group into ``fh`` under /stages/<name> (seal intact), with
+    status, reason and time of each in the JSON attribute /stages@records."""
     group = fh.require_group("stages")
+    info = {}
     for name, record in records.items():
         with h5py.File(record.path, "r") as src:
-            src.copy(src[name], group, name=name)
-        group[name].attrs["status"] = record.status
-        group[name].attrs["seconds"] = record.seconds
+            src.copy(src[record.where], group, name=name)
+        info[name] = {"status": record.status, "reason": record.reason, "key": record.key,
+                      "seconds": record.seconds, "mismatch": record.mismatch}
+    group.attrs["records"] = json.dumps(info, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- generic I/O
@@ -262,8 +321,12 @@ def save_mapping(group, result: dict) -> None:
             group.create_dataset(name, data=np.asarray(value))
 
 
+#: Attributes of a stage group that belong to its seal, not to its result.
+SEALED_ATTRS = ("stage_key", "status", "seconds") + SEAL_ATTRS
+
+
 def load_mapping(group, cfg=None) -> dict:
     """Inverse of :func:`save_mapping`."""
     out = {k: (load_mapping(v) if isinstance(v, h5py.Group) else v[()]) for k, v in group.items()}
-    out.update({k: v for k, v in group.attrs.items() if k not in ("stage_key", "status", "seconds")})
+    out.update({k: v for k, v in group.attrs.items() if k not in SEALED_ATTRS})
     return out

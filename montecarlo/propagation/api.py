@@ -265,14 +265,14 @@ def finish(problem: Problem, total: np.ndarray, n_ranks=1, resumed_from=0) -> MC
     I0, d = f_mean[:, 0], f_mean[:, 1:]
     norm = np.linalg.norm(d, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        amp = np.where(I0 > 0, norm / I0, np.nan)
+        amp = np.where(I0 > 0, norm / I0, np.where(norm == 0, 0.0, np.nan))   # no emission: 0
         grad = np.concatenate([(-norm / I0 ** 2)[:, None], d / (norm * I0)[:, None]], axis=1)
         amp_err = np.sqrt(np.maximum(np.einsum("ei,eij,ej->e", grad, cov, grad), 0.0))
         l_deg, b_deg = lb_from_direction(d / np.where(norm > 0, norm, 1.0)[:, None])
         hi_k, lo_k = maps.argmax(axis=1), maps.argmin(axis=1)
         rows = np.arange(maps.shape[0])
         hi, lo = maps[rows, hi_k], maps[rows, lo_k]
-        con = (hi - lo) / (hi + lo)
+        con = np.where(hi == lo, 0.0, (hi - lo) / (hi + lo))
         con_err = 2.0 * np.hypot(lo * maps_err[rows, hi_k], hi * maps_err[rows, lo_k]) / (hi + lo) ** 2
         pair = np.where(a0 > 0, 1.0 - all_sky / a0, 0.0)
     if counters[2] > 0:

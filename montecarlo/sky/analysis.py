@@ -241,12 +241,13 @@ def dipole(healpix_map, nest: bool = False):
     amplitude A = sqrt(3) |a_1| / a_00 = |d| / I0, with |a_1|^2 = sum_m |a_1m|^2 (docs/physics.md
     section 5); (l, b) is the direction of d, where the map is brightest. Unseen pixels
     (hp.UNSEEN, NaN) are left out of a least-squares monopole + dipole fit. A single map gives
-    floats, a map with a leading energy axis arrays.
+    floats, a map with a leading energy axis arrays. A map that is zero everywhere (no
+    emission) has A = 0 (no anisotropy), not 0/0.
     """
     I0, d = dipole_vector(healpix_map, nest)
     norm = np.linalg.norm(d, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        amplitude = np.where(I0 != 0, norm / np.abs(I0), np.nan)
+        amplitude = np.where(I0 != 0, norm / np.abs(I0), np.where(norm == 0, 0.0, np.nan))
     l_deg, b_deg = lb_from_direction(d / np.where(norm > 0, norm, 1.0)[..., None])
     l_deg = np.where(l_deg >= 360.0, 0.0, l_deg)          # -0.0 mod 360 gives 360
     if np.ndim(amplitude) == 0:
@@ -255,11 +256,12 @@ def dipole(healpix_map, nest: bool = False):
 
 
 def contrast(sky_map) -> np.ndarray:
-    """Anisotropy contrast (I_max - I_min) / (I_max + I_min) over the map's pixels."""
+    """Anisotropy contrast (I_max - I_min) / (I_max + I_min) over the map's pixels (0 for a map
+    that is zero everywhere)."""
     sky_map = np.asarray(sky_map, dtype=float)
     hi, lo = sky_map.max(axis=-1), sky_map.min(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (hi - lo) / (hi + lo)
+        return np.where(hi == lo, 0.0, (hi - lo) / (hi + lo))[()]
 
 
 # --------------------------------------------------------------------------- frames
