@@ -112,14 +112,17 @@ def plot_sky_map(component, E_eV_all, E_eV, path):
 
 
 def plot_region_spectra(fits, path, last_bin_fraction=0.6):
-    """Seed 000 Fig. 1: Tibet ASgamma regions A and B (last bin faint: its 60 % used in the fit)
-    with the band of the four fitted cases; and LHAASO-KM2A inner/outer with the same models."""
+    """[T] Fig. 1: Tibet ASgamma regions A and B (last bin faint: its 60 % used in the fit)
+    with the band of the four fitted cases; and LHAASO-KM2A inner/outer with the same models
+    averaged over the same unmasked sky as the data (the regions carry LHAASO's source mask,
+    docs/sky.md)."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     panels = [(axes[0], [("tibet_A", obs.tibet_asgamma("A"), "tab:red"),
                          ("tibet_B", obs.tibet_asgamma("B"), "tab:orange")], "Tibet ASgamma"),
               (axes[1], [("lhaaso_inner", obs.lhaaso_km2a("inner"), "tab:blue"),
-                         ("lhaaso_outer", obs.lhaaso_km2a("outer"), "tab:green")], "LHAASO-KM2A")]
+                         ("lhaaso_outer", obs.lhaaso_km2a("outer"), "tab:green")],
+               "LHAASO-KM2A, source mask on model and data")]
     for ax, sets, title in panels:
         for region, pts, colour in sets:
             curves = np.array([_e2_gev(f.E_eV, f.gamma[region]) for f in fits])

@@ -28,7 +28,8 @@ from montecarlo.propagation import kernels as pk
 from montecarlo.propagation.medium import medium_for
 from montecarlo.propagation.sources import (PointEmission, at_energies, check_emission,
                                             distance_tables, point_choice)
-from montecarlo.sky.analysis import get_region, pixel_vectors, region_pixels
+from montecarlo.sky import masks
+from montecarlo.sky.analysis import get_region, pixel_vectors, region_weights
 
 ESTIMATORS = ("analog", "expected")
 UNITS = "cm^-2 s^-1 sr^-1 eV^-1"
@@ -211,18 +212,19 @@ def prepare(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=1_000_00
         source_digest = _digest(table.q, *(getattr(table, a) for a in ("r_kpc",) if hasattr(table, a)),
                                 *(getattr(table, a) for a in ("R_kpc", "z_kpc") if hasattr(table, a)))
     names = tuple(dict.fromkeys(regions))
-    region_of = np.zeros((12 * nside * nside, len(names)), dtype=np.bool_)
+    region_of = np.zeros((12 * nside * nside, len(names)))
     for g, name in enumerate(names):
-        region_of[:, g] = region_pixels(nside, get_region(name))
-    npix_reg = region_of.sum(axis=0).astype(float)
+        region_of[:, g] = region_weights(nside, get_region(name))   # the source mask applied
+    npix_reg = region_of.sum(axis=0)
     if np.any(npix_reg == 0):
         empty = names[int(np.argmin(npix_reg))]
-        raise ArgumentError(f"region {empty!r} holds no pixel centre at nside = {nside}: use a "
+        raise ArgumentError(f"region {empty!r} holds no unmasked pixel at nside = {nside}: use a "
                             "larger nside or drop the region")
     fingerprint = hashlib.sha256(json.dumps({
         "source": source_digest, "kind": kind, "E": E.tolist(), "nside": nside,
         "fields": list(medium.fields), "estimator": estimator, "seed": seed,
         "n_photons": n_photons, "batch_photons": batch_photons, "regions": list(names),
+        "region_masks": [masks.mask_key(get_region(n).mask) if get_region(n).mask else "" for n in names],
         "absorber": _digest(medium.sigma_uniform), "opacity": cfg.digest(
             sections=("observer", "fields", "dust", "opacity")),
         "code": code_version(),        # a resume never mixes batches of two code versions

@@ -189,7 +189,8 @@ def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges
     sig_u (n_E,): the uniform rate; dust_i (n_E,), dust_w (n_E, 4): energy stencils of the dust
     table, sig_d_max (n_E,) its majorant (0: no dust at that energy).
     pix_vec (n_pix, 3): pixel centres (the dipole functionals); region_of (n_pix, n_reg)
-    booleans, region_npix (n_reg,).
+    pixel weights in the region averages (0 outside, fractional where a source mask or the
+    box edge cuts the pixel), region_npix (n_reg,) their sums.
     """
     np.random.seed(seed)
     n_E = tally.shape[0] - 1
@@ -270,7 +271,7 @@ def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges
                     row_t[c_cross + c] += f[r] * f[s]
                     c += 1
             for g in range(n_reg):
-                if region_of[pix, g]:
-                    v = m / region_npix[g]
+                if region_of[pix, g] > 0.0:
+                    v = m * region_of[pix, g] / region_npix[g]
                     row_t[c_reg + g] += v
                     row_t[c_reg2 + g] += v * v

@@ -2,11 +2,11 @@
 
 Maps are in Galactic coordinates (healpy's theta = 90 deg - b, phi = l), RING ordering unless
 ``nest=True``; a map may carry a leading energy axis, shape (n_E, n_pix). Equations:
-docs/physics.md, section 5; [C] = seed 004 (Fig. 5, dipole of the corona emission).
+docs/physics.md, section 5, and docs/sky.md; [C] Fig. 5 (dipole of the corona emission).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from transport.core.errors import ArgumentError, ConfigError, DataFileError
 from transport.core.safety import read_bytes, read_numeric_table
 
 from montecarlo.geometry import lb_from_direction
+from montecarlo.sky import masks
 from montecarlo.lineofsight.integrator import intensity
 
 
@@ -21,14 +22,17 @@ from montecarlo.lineofsight.integrator import intensity
 @dataclass(frozen=True)
 class SkyRegion:
     """A box in Galactic coordinates: l_min < l < l_max (degrees, wrapping through 360 when
-    l_min > l_max) and b_min < b < b_max."""
+    l_min > l_max) and b_min < b < b_max, minus the discs of the source mask ``mask`` (a name
+    in :data:`montecarlo.sky.masks.MASKS`; "" = no mask)."""
     name: str
     l_min_deg: float
     l_max_deg: float
     b_min_deg: float
     b_max_deg: float
+    mask: str = ""
 
     def contains(self, l_deg, b_deg) -> np.ndarray:
+        """Inside the box (the source mask is not applied: see :func:`region_weights`)."""
         l = np.mod(np.asarray(l_deg, dtype=float), 360.0)
         b = np.asarray(b_deg, dtype=float)
         lo, hi = self.l_min_deg % 360.0, self.l_max_deg % 360.0
@@ -47,24 +51,33 @@ class SkyRegion:
 
     @property
     def solid_angle_sr(self) -> float:
-        """Exact solid angle, Delta l (sin b_max - sin b_min) [sr]."""
+        """Exact solid angle of the box, Delta l (sin b_max - sin b_min) [sr] (the source mask
+        not subtracted: see :func:`region_solid_angle`)."""
         return np.radians(self.l_width_deg) * (np.sin(np.radians(self.b_max_deg))
                                                - np.sin(np.radians(self.b_min_deg)))
 
 
-#: Regions of the data sets the code compares with (docs/physics.md, section 5).
+#: Regions of the data sets the code compares with (docs/physics.md, section 5; docs/sky.md).
+#: The LHAASO regions carry LHAASO's source mask by default, because the data are defined on
+#: the unmasked sky: KM2A's mask for lhaaso_inner/outer, WCDA's for the *_wcda versions;
+#: *_unmasked are the full boxes.
 REGIONS = {
     "tibet_A": SkyRegion("tibet_A", 25.0, 100.0, -5.0, 5.0),
     "tibet_B": SkyRegion("tibet_B", 50.0, 200.0, -5.0, 5.0),
-    "lhaaso_inner": SkyRegion("lhaaso_inner", 15.0, 125.0, -5.0, 5.0),
-    "lhaaso_outer": SkyRegion("lhaaso_outer", 125.0, 235.0, -5.0, 5.0),
+    "lhaaso_inner": SkyRegion("lhaaso_inner", 15.0, 125.0, -5.0, 5.0, "lhaaso_km2a"),
+    "lhaaso_outer": SkyRegion("lhaaso_outer", 125.0, 235.0, -5.0, 5.0, "lhaaso_km2a"),
+    "lhaaso_inner_wcda": SkyRegion("lhaaso_inner_wcda", 15.0, 125.0, -5.0, 5.0, "lhaaso_wcda"),
+    "lhaaso_outer_wcda": SkyRegion("lhaaso_outer_wcda", 125.0, 235.0, -5.0, 5.0, "lhaaso_wcda"),
+    "lhaaso_inner_unmasked": SkyRegion("lhaaso_inner_unmasked", 15.0, 125.0, -5.0, 5.0),
+    "lhaaso_outer_unmasked": SkyRegion("lhaaso_outer_unmasked", 125.0, 235.0, -5.0, 5.0),
     "galactic_plane": SkyRegion("galactic_plane", 0.0, 360.0, -5.0, 5.0),
     "all_sky": SkyRegion("all_sky", 0.0, 360.0, -90.0, 90.0),
 }
 
 
 def get_region(spec) -> SkyRegion:
-    """A SkyRegion from a name in REGIONS or a sequence (l_min, l_max, b_min, b_max) in degrees."""
+    """A SkyRegion from a name in REGIONS or a sequence (l_min, l_max, b_min, b_max) in degrees
+    (unmasked)."""
     if isinstance(spec, SkyRegion):
         return spec
     if isinstance(spec, str):
@@ -95,14 +108,72 @@ def pixel_vectors(nside: int, nest: bool = False) -> np.ndarray:
     return np.array(hp.pix2vec(nside, np.arange(hp.nside2npix(nside)), nest=nest)).T
 
 
-def region_pixels(nside: int, region, nest: bool = False, mask=None) -> np.ndarray:
-    """Boolean array: pixels whose centre lies in ``region`` and is not excluded by ``mask``
-    (a boolean array, True = excluded)."""
+def box_fraction(nside: int, region, nest: bool = False, level=None) -> np.ndarray:
+    """Fraction of every pixel's area inside the region's box: 1 or 0 from the pixel centre,
+    and on the pixels within a pixel radius of an edge the share of their 4**level sub-pixel
+    centres inside (anti-aliasing; level as :func:`montecarlo.sky.masks.subsample_level`)."""
+    import healpy as hp
+    reg = get_region(region)
     l_deg, b_deg = pixel_directions(nside, nest)
-    inside = get_region(region).contains(l_deg, b_deg)
+    out = reg.contains(l_deg, b_deg).astype(float)
+    reach = np.degrees(hp.max_pixrad(nside))
+    edge = np.zeros(out.size, dtype=bool)
+    for b_edge in (reg.b_min_deg, reg.b_max_deg):
+        if abs(b_edge) < 90.0:
+            edge |= np.abs(b_deg - b_edge) < reach
+    if reg.l_width_deg < 360.0:
+        for l_edge in (reg.l_min_deg, reg.l_max_deg):
+            dl = np.abs((l_deg - l_edge + 180.0) % 360.0 - 180.0)
+            edge |= dl * np.cos(np.radians(b_deg)) < reach
+    level = masks.subsample_level(nside, level)
+    parents = np.flatnonzero(edge)
+    nest_parents = parents if nest else hp.ring2nest(nside, parents)
+    children = (nest_parents[:, None] << (2 * level)) + np.arange(4 ** level)[None, :]
+    l_c, b_c = hp.pix2ang(nside << level, children.ravel(), nest=True, lonlat=True)
+    out[parents] = reg.contains(l_c, b_c).reshape(children.shape).mean(axis=1)
+    return out
+
+
+def region_weights(nside: int, region, nest: bool = False, mask=None) -> np.ndarray:
+    """Weight of every pixel in the region average, in [0, 1]: the pixel's area fraction inside
+    the box (:func:`box_fraction`) and outside the region's source mask
+    (:func:`montecarlo.sky.masks.mask_map`), times (1 - ``mask``) for an extra exclusion map
+    (boolean True = excluded, or a masked fraction). The box and mask fractions multiply (exact
+    unless a pixel straddles both a box edge and a mask edge)."""
+    reg = get_region(region)
+    w = box_fraction(nside, reg, nest)
+    if reg.mask:
+        w = w * (1.0 - masks.mask_map(reg.mask, nside, nest))
+    if mask is not None:
+        w = w * (1.0 - np.asarray(mask, dtype=float))
+    return w
+
+
+def region_pixels(nside: int, region, nest: bool = False, mask=None) -> np.ndarray:
+    """Boolean array: pixels whose centre lies in ``region`` (its box, outside its source mask)
+    and is not excluded by ``mask`` (a boolean array, True = excluded). The hard selection;
+    averages use the anti-aliased :func:`region_weights`."""
+    reg = get_region(region)
+    l_deg, b_deg = pixel_directions(nside, nest)
+    inside = reg.contains(l_deg, b_deg)
+    if reg.mask:
+        inside[inside] &= ~masks.in_mask(reg.mask, l_deg[inside], b_deg[inside])
     if mask is not None:
         inside &= ~np.asarray(mask, dtype=bool)
     return inside
+
+
+def region_solid_angle(region, nside: int = 256) -> float:
+    """Solid angle of the region without its masked part [sr]: sum of the pixel weights times
+    the pixel area (the box alone: ``SkyRegion.solid_angle_sr``)."""
+    import healpy as hp
+    return float(region_weights(nside, region).sum() * hp.nside2pixarea(nside))
+
+
+def masked_fraction(region, nside: int = 256) -> float:
+    """Fraction of the region's box that its source mask removes."""
+    reg = get_region(region)
+    return 1.0 - region_solid_angle(reg, nside) / region_solid_angle(replace(reg, mask=""), nside)
 
 
 def load_mask(path, nside: int, nest: bool = False) -> np.ndarray:
@@ -139,20 +210,24 @@ def load_mask(path, nside: int, nest: bool = False) -> np.ndarray:
 
 # --------------------------------------------------------------------------- averages
 def region_average(sky_map, region, mask=None, nest: bool = False) -> np.ndarray:
-    """Solid-angle average of a map (..., n_pix) over the pixels of ``region`` (equal-area
-    pixels: the plain mean). Raises ConfigError if the region holds no pixel."""
+    """Solid-angle average of a map (..., n_pix) over ``region``: sum w_p I_p / sum w_p with
+    the anti-aliased weights of :func:`region_weights` (the region's source mask and ``mask``
+    applied). Raises ConfigError if the region holds no pixel."""
     import healpy as hp
     sky_map = np.asarray(sky_map, dtype=float)
     nside = hp.npix2nside(sky_map.shape[-1])
-    sel = region_pixels(nside, region, nest, mask)
-    if not np.any(sel):
-        raise ConfigError(f"sky region {get_region(region)} contains no pixel centre at nside = {nside}")
-    return sky_map[..., sel].mean(axis=-1)
+    w = region_weights(nside, region, nest, mask)
+    if not np.any(w > 0):
+        raise ConfigError(f"sky region {get_region(region)} contains no unmasked pixel at nside = {nside}")
+    return (sky_map @ w) / w.sum()
 
 
 #: Latitude panel edges [deg] of the region quadrature: graded towards the plane, where the
 #: thin Galactic disk varies on scales of a degree.
 _B_EDGES_DEG = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 45.0, 90.0)
+#: Resolution of the quadrature of masked regions (0.23 deg pixels: resolves the thin disk's
+#: latitude profile to < 1 %, tests/test_lhaaso_mask.py).
+MASKED_QUADRATURE_NSIDE = 256
 
 
 def region_quadrature(region, n_b: int = 6, l_panel_deg: float = 5.0):
@@ -163,8 +238,17 @@ def region_quadrature(region, n_b: int = 6, l_panel_deg: float = 5.0):
     by Gauss-Legendre quadrature in sin b on latitude panels graded towards b = 0 (edges at
     0, 0.5, 1, 2, 5, 10, 20, 45 deg on either side; the thin disk makes a cusp at b = 0;
     ``n_b`` nodes per panel) and 4-point panels of at most ``l_panel_deg`` in l.
+
+    A region with a source mask: the pixel centres of an nside-``MASKED_QUADRATURE_NSIDE`` map
+    with the anti-aliased weights of :func:`region_weights` normalised to 1, so that maps,
+    region averages and this quadrature remove the same sky.
     """
     reg = get_region(region)
+    if reg.mask:
+        w = region_weights(MASKED_QUADRATURE_NSIDE, reg)
+        keep = np.flatnonzero(w > 0)
+        l_deg, b_deg = pixel_directions(MASKED_QUADRATURE_NSIDE)
+        return l_deg[keep], b_deg[keep], w[keep] / w[keep].sum()
     gx, gw = np.polynomial.legendre.leggauss(4)
     n_l = max(1, int(np.ceil(reg.l_width_deg / l_panel_deg)))
     dl = reg.l_width_deg / n_l
@@ -185,7 +269,7 @@ def region_quadrature(region, n_b: int = 6, l_panel_deg: float = 5.0):
 def region_intensity(emission, E_eV, region, fields=("cmb", "dust"), config=None,
                      n_b: int = 6, l_panel_deg: float = 5.0) -> np.ndarray:
     """Intensity averaged over a sky region [cm^-2 s^-1 sr^-1 eV^-1], shape (n_E,), by the
-    quadrature of :func:`region_quadrature`."""
+    quadrature of :func:`region_quadrature` (over the unmasked part of a masked region)."""
 
     E = np.atleast_1d(np.asarray(E_eV, dtype=float))
     l_deg, b_deg, weights = region_quadrature(region, n_b, l_panel_deg)

@@ -307,9 +307,11 @@ SCHEMA = {
         "fields": Choices("photon fields attenuating the gamma rays (docs/physics.md, section 4)",
                           "cmb", "dust", "ebl", "tabulated"),
         "regions": Choices("sky regions whose averages are written (Galactic l, b boxes of "
-                           "docs/physics.md, section 5; galactic_plane = all l, |b| < 5 deg)",
+                           "docs/physics.md, section 5; galactic_plane = all l, |b| < 5 deg; "
+                           "lhaaso_* without its LHAASO source mask: _unmasked, docs/sky.md)",
                            "tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer",
-                           "galactic_plane", "all_sky"),
+                           "lhaaso_inner_wcda", "lhaaso_outer_wcda", "lhaaso_inner_unmasked",
+                           "lhaaso_outer_unmasked", "galactic_plane", "all_sky"),
         "custom_region": Reals("an extra region [l_min, l_max, b_min, b_max] in degrees "
                                "(l wraps through 360 when l_min > l_max); [] = none"),
         "mask_file": Text('exclusion mask for the region averages: a HEALPix FITS map '
@@ -343,7 +345,8 @@ SCHEMA = {
                           "cmb", "dust", "ebl", "tabulated"),
         "regions": Choices("sky regions whose averages are tallied",
                            "tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer",
-                           "galactic_plane", "all_sky"),
+                           "lhaaso_inner_wcda", "lhaaso_outer_wcda", "lhaaso_inner_unmasked",
+                           "lhaaso_outer_unmasked", "galactic_plane", "all_sky"),
         "batch_photons": Int("photon histories per batch (the unit of random streams and work)",
                              lo=1, hi=10 ** 9),
         "checkpoint_batches": Int("batches between MPI reductions and checkpoints (the "
