@@ -1,8 +1,10 @@
 """Observational points shipped in ``inputs/observations/``, converted to common units.
 
-Every loader returns :class:`SpectralPoints` with energies in eV and intensities in
-cm^-2 s^-1 sr^-1 eV^-1 (the per-energy intensity I(E), not E^2 I). The files state their
-sources; ``inputs/README.md`` lists them.
+Every spectrum loader returns :class:`SpectralPoints` with energies in eV and intensities in
+cm^-2 s^-1 sr^-1 eV^-1 (the per-energy intensity I(E), not E^2 I); the IceCube Galactic-plane
+template fits are :class:`TemplateFit`. The files state their sources; ``inputs/README.md`` lists
+them. A data set's ``region`` names the sky region (montecarlo.sky.analysis.REGIONS) it is
+defined on, source mask included: average models over that region.
 """
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transport.core.data import input_path, load_table
-from transport.core.errors import ConfigError
+from transport.core.data import input_path, load_csv_rows, load_table
+from transport.core.errors import ConfigError, DataFileError
 
 _TEV = 1e12
 _GEV = 1e9
@@ -72,8 +74,9 @@ def tibet_asgamma(region: str = "A") -> SpectralPoints:
 
 def lhaaso_km2a(region: str = "inner", include_systematic: bool = True) -> SpectralPoints:
     """LHAASO-KM2A 2023 diffuse gamma rays (PRL 131, 151001), "inner" (15 < l < 125) or "outer"
-    (125 < l < 235), |b| < 5 deg, with the LHAASO source mask. Errors: statistical, plus the
-    systematic one in quadrature when ``include_systematic``."""
+    (125 < l < 235), |b| < 5 deg, outside the LHAASO source mask: the regions "lhaaso_inner" /
+    "lhaaso_outer" carry it (docs/sky.md). Errors: statistical, plus the systematic one in
+    quadrature when ``include_systematic``."""
     if region not in LHAASO_REGIONS:
         raise ConfigError(f"LHAASO region {region!r} is not known: expected 'inner' or 'outer'")
     lg_lo, lg_hi, E, phi, st_lo, st_hi, sys = load_table(f"observations/lhaaso_km2a_2023_{region}.txt", 7).T
@@ -108,6 +111,54 @@ def icecube_power_law(E_eV, all_flavour: bool = True) -> np.ndarray:
     E0_tev, phi0, _, _, gamma, _ = load_table("observations/icecube_cascades_2020_powerlaw.txt", 6)[0]
     per_flavour = phi0 / _GEV * (np.asarray(E_eV, dtype=float) / (E0_tev * _TEV)) ** -gamma
     return per_flavour * (3.0 if all_flavour else 1.0)
+
+
+@dataclass(frozen=True)
+class TemplateFit:
+    """IceCube's best-fitting normalisation of one Galactic-plane template (Science 380, 1338,
+    Table 1), as published: ``value`` (+err_hi, -err_lo) in ``unit``; the pi0 template's value is
+    E^2 dN/dE at E0_eV of the per-flavour (nu + nubar) flux integrated over the whole sky
+    [1e-12 TeV cm^-2 s^-1], with a power law of ``spectral_index``; the KRA-gamma values are
+    multiples of the template's own model flux (E0_eV and spectral_index NaN)."""
+    template: str
+    E0_eV: float
+    value: float
+    err_lo: float
+    err_hi: float
+    unit: str
+    spectral_index: float
+    pretrial_sigma: float
+    source: str = "IceCube Collaboration, Science 380, 1338 (2023), Table 1"
+
+    def intensity(self, E_eV, all_flavour: bool = True, scale: float = 1.0) -> np.ndarray:
+        """Sky-averaged intensity [cm^-2 s^-1 sr^-1 eV^-1] of the fitted power law (pi0 template
+        only): (value x scale) (E/E0)^-index / E^2 / 4 pi, x3 for all flavours. ``scale`` = 1 for
+        the best fit, 1 + err_hi/value or 1 - err_lo/value for the 1-sigma band."""
+        if not np.isfinite(self.spectral_index):
+            raise ConfigError(f"IceCube template {self.template!r} is a multiple of its model flux "
+                              "(not shipped): no spectrum to evaluate; only 'pi0' has one")
+        if self.unit != "1e-12 TeV cm^-2 s^-1":
+            raise DataFileError(f"IceCube template {self.template!r}: unit {self.unit!r} is not the "
+                                "expected '1e-12 TeV cm^-2 s^-1'")
+        E = np.asarray(E_eV, dtype=float)
+        e2_flux = self.value * scale * 1e-12 * _TEV * (E / self.E0_eV) ** (2.0 - self.spectral_index)
+        return e2_flux / E ** 2 / (4.0 * np.pi) * (3.0 if all_flavour else 1.0)
+
+
+def icecube_galactic_plane() -> dict:
+    """IceCube 2023 Galactic-plane template fits: {"pi0", "KRAgamma5", "KRAgamma50"} ->
+    :class:`TemplateFit` (values as published; see the file header)."""
+    relative = "observations/icecube_galactic_plane_2023_templates.csv"
+    num = lambda text: float(text) if text.strip() else np.nan
+    out = {}
+    for row in load_csv_rows(relative):
+        try:
+            out[row["template"]] = TemplateFit(
+                row["template"], num(row["E0_TeV"]) * _TEV, num(row["value"]), num(row["err_lo"]),
+                num(row["err_hi"]), row["unit"], num(row["spectral_index"]), num(row["pretrial_sigma"]))
+        except (KeyError, ValueError) as exc:
+            raise DataFileError(f"data file '{relative}': row {row} is not valid: {exc}") from None
+    return out
 
 
 def fermi_igrb() -> SpectralPoints:

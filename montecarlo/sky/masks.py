@@ -20,17 +20,15 @@ A mask map holds, per pixel, the fraction of the pixel's area inside the union o
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from transport.core.data import input_path
+from transport.core.data import input_path, load_csv_rows
 from transport.core.errors import ConfigError, DataFileError
-from transport.core.safety import read_bytes, read_text
+from transport.core.safety import read_bytes
 
 #: Files of the source lists (``inputs/sources/``).
 CATALOG_FILES = {"1lhaaso": "sources/1lhaaso_catalog.csv", "tevcat": "sources/tevcat_gammacat.csv"}
@@ -73,16 +71,6 @@ MASKS = {
 }
 
 
-def _read_csv(relative: str) -> list[dict]:
-    path = input_path(relative)
-    text = read_text(path, f"source table '{relative}'")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-    if not rows:
-        raise DataFileError(f"source table '{path}' holds no rows")
-    return rows
-
-
 def _number(row: dict, key: str, relative: str) -> float:
     """A cell as a float; an empty cell (not published) is NaN."""
     text = row.get(key, "")
@@ -105,7 +93,7 @@ def load_sources(catalog: str) -> SourceList:
         raise ConfigError(f"source catalogue {catalog!r} is not known: expected one of "
                           f"{', '.join(CATALOG_FILES)}")
     relative = CATALOG_FILES[catalog]
-    rows = _read_csv(relative)
+    rows = load_csv_rows(relative)
     num = lambda key: np.array([_number(r, key, relative) for r in rows])
     if catalog == "1lhaaso":
         from astropy import units as u

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from transport.core.errors import DataFileError
-from transport.core.safety import read_numeric_table
+from transport.core.safety import read_numeric_table, read_text
 
 
 def inputs_dir() -> Path:
@@ -40,3 +40,17 @@ def input_path(relative: str) -> Path:
 def load_table(relative: str, ncols: int | None = None):
     """Numeric whitespace-separated table (``#`` comments) from ``inputs/`` as a 2-D array."""
     return read_numeric_table(input_path(relative), f"data file '{relative}'", ncols)
+
+
+def load_csv_rows(relative: str) -> list[dict]:
+    """Rows of a comma-separated table from ``inputs/`` (``#`` comment lines, then a header
+    line) as dicts of strings; an empty table raises DataFileError naming the file."""
+    import csv
+    import io
+    path = input_path(relative)
+    text = read_text(path, f"data file '{relative}'")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    if not rows:
+        raise DataFileError(f"data file '{relative}' ({path}) holds no rows")
+    return rows
