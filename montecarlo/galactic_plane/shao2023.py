@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import brentq, minimize
 
 from montecarlo import observations as obs
 from montecarlo.galactic_plane import components as comp
@@ -73,11 +73,18 @@ def _extra_spectra(priors, params, q_ref, prof_g, prof_nu, E):
     return out
 
 
+#: Points of the profile scan of each cut-off over its prior range.
+PROFILE_POINTS = 17
+
+
 def fit_extras(E, sea_gamma: dict, prof_g: dict, q_ref: dict, extras, data: dict,
                priors=EXTRAS):
-    """Best-fit {name: (norm, E_cut)} of ``extras`` on top of the sea and the chi^2 per data set:
-    Nelder-Mead in (log10 norm, log10 E_cut) from a grid of starting norms, the cut-offs kept in
-    their prior ranges."""
+    """Best fit of ``extras`` on top of the sea: ({name: (norm, E_cut)}, chi^2 per data set,
+    {name: (E_cut_lo, E_cut_hi)} the 68 % range of each cut-off from its profile (Delta chi^2
+    = 1, the other parameters re-fitted; walked out on PROFILE_POINTS grid points and solved
+    to 1e-3 in log10 E_cut; an end of the prior range where the profile stays below 1 there,
+    i.e. a limit)). Nelder-Mead in (log10 norm, log10 E_cut) from a grid of
+    starting norms; the cut-offs are kept in their prior ranges."""
     def unpack(x):
         out = {}
         for k, name in enumerate(extras):
@@ -102,15 +109,43 @@ def fit_extras(E, sea_gamma: dict, prof_g: dict, q_ref: dict, extras, data: dict
             penalty += 1e3 * (max(0.0, x[2 * k + 1] - hi) + max(0.0, lo - x[2 * k + 1])) ** 2
         return chi2_of(unpack(x))[0] + penalty
 
-    best = None
-    for start in (-2.0, -1.0, 0.0):
-        x0 = np.concatenate([[start, np.log10(priors[n].E_cut_start_eV)] for n in extras])
-        res = minimize(objective, x0, method="Nelder-Mead",
-                       options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 4000, "maxfev": 8000})
-        if best is None or res.fun < best.fun:
-            best = res
+    def minimise(fun, starts):
+        best = None
+        for x0 in starts:
+            res = minimize(fun, x0, method="Nelder-Mead",
+                           options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 4000, "maxfev": 8000})
+            if best is None or res.fun < best.fun:
+                best = res
+        return best
+
+    best = minimise(objective, [np.concatenate([[s, np.log10(priors[n].E_cut_start_eV)] for n in extras])
+                                for s in (-2.0, -1.0, 0.0)])
+    intervals = {}
+    for k, name in enumerate(extras):
+        grid = np.linspace(*np.log10(priors[name].E_cut_range_eV), PROFILE_POINTS)
+        free = [i for i in range(best.x.size) if i != 2 * k + 1]
+
+        def fixed(y, value):
+            x = np.empty(best.x.size)
+            x[free], x[2 * k + 1] = y, value
+            return objective(x)
+
+        def excess(v):                            # profile Delta chi^2 - 1 at log10 E_cut = v
+            return minimise(lambda y: fixed(y, v), [best.x[free]]).fun - best.fun - 1.0
+        v_best = best.x[2 * k + 1]
+        below, above = grid[grid < v_best], grid[grid > v_best]
+        ends = []
+        for side in (below[::-1], above):         # walk out from the best fit to Delta chi^2 = 1
+            inner, end = v_best, side[-1] if side.size else v_best
+            for v in side:
+                if excess(v) > 0.0:
+                    end = brentq(excess, inner, v, xtol=1e-3)
+                    break
+                inner = v
+            ends.append(end)
+        intervals[name] = (10.0 ** ends[0], 10.0 ** ends[1])
     params = unpack(best.x)
-    return params, chi2_of(params)[1]
+    return params, chi2_of(params)[1], intervals
 
 
 def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dict:
@@ -135,7 +170,8 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
         c = cfg.with_overrides({"sea.injection": injection})
         sea_g = comp.region_spectra(build_emission(c, "sea", "gamma", None, E), E, regions, fields, c)
         sea_nu = comp.region_spectra(build_emission(c, "sea", "nu", None, E), E, nu_regions, (), c)
-        params, chi2 = fit_extras(E, sea_g, {n: prof_g[n] for n in extras}, q_ref, extras, data)
+        params, chi2, intervals = fit_extras(E, sea_g, {n: prof_g[n] for n in extras}, q_ref,
+                                             extras, data)
         m = comp.ModelSpectra(name, E, params={"injection": injection}, chi2=chi2)
         m.gamma["sea"], m.nu["sea"] = sea_g, sea_nu
         for n in extras:
@@ -143,10 +179,13 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
             m.gamma[n], m.nu[n] = g, nu
             m.params[f"{n}_norm"], m.params[f"{n}_E_cut_eV"] = params[n]
             m.params[f"{n}_Gamma"] = EXTRAS[n].Gamma
+            m.params[f"{n}_E_cut_68_eV"] = intervals[n]
         total_nu = m.total("nu", "all_sky")
         m.params["nu_fraction_icecube_20TeV"] = float(comp.loglog(E, total_nu / icecube, NU_FRACTION_E_EV))
         m.params["nu_fraction_icecube_20TeV_sea_only"] = float(
             comp.loglog(E, sea_nu["all_sky"] / icecube, NU_FRACTION_E_EV))
+        m.params["nu_fraction_icecube_100TeV_sea_only"] = float(
+            comp.loglog(E, sea_nu["all_sky"] / icecube, 1e14))
         m.params["nu_fraction_icecube_1PeV"] = float(comp.loglog(E, total_nu / icecube, 1e15))
         without_extra2 = total_nu - m.nu.get("extra2", {}).get("all_sky", 0.0)
         m.params["nu_fraction_icecube_1PeV_extra2_leptonic"] = float(

@@ -70,6 +70,14 @@ def fig7(results, path, name="model2", regions=("all_sky", "tibet_A")):
     return common.finish(fig, axes, path, "[L] Fig. 7" if name == "model2" else "[L] Fig. 8")
 
 
+def _interval(m, name) -> str:
+    lo, hi = m.params[f"{name}_E_cut_68_eV"]
+    top = shao2023.EXTRAS[name].E_cut_range_eV[1]
+    if hi >= top * (1 - 1e-9):
+        return f"ours: 68 % lower limit {lo:.2g} eV (the fit range ends at {top:.2g} eV)"
+    return f"ours: 68 % range {lo:.2g}-{hi:.2g} eV (profile Delta chi^2 = 1)"
+
+
 def entries(results) -> list:
     """[L]'s numbers beside ours (module docstring of :mod:`montecarlo.galactic_plane.shao2023`)."""
     m1, m2 = results["model1"], results["model2"]
@@ -80,16 +88,21 @@ def entries(results) -> list:
         entry("L", "Fig. 7a", "the same without the EXTRAs (CR sea alone, DR-low)", shao2023.NU_FRACTION_E_EV,
               None, m2.params["nu_fraction_icecube_20TeV_sea_only"], "[L] show the sea's line only"),
         entry("L", "Sec. 3.3", "EXTRA1 photon cut-off energy [eV] (fitted, Model 2)", None, 2e13,
-              m2.params["extra1_E_cut_eV"], "[L]: '~20 TeV' (30 TeV in their ref. [42])"),
+              m2.params["extra1_E_cut_eV"], "[L]: '~20 TeV' (30 TeV in their ref. [42]); "
+              + _interval(m2, "extra1")),
         entry("L", "Sec. 3.3", "EXTRA1 photon cut-off energy [eV] (fitted, Model 1)", None, 2e13,
-              m1.params["extra1_E_cut_eV"], "[L]: '~20 TeV'"),
+              m1.params["extra1_E_cut_eV"], "[L]: '~20 TeV'; " + _interval(m1, "extra1")),
         entry("L", "Sec. 3.3", "EXTRA2 photon cut-off energy [eV] (fitted, Model 2)", None, 2e15,
-              m2.params["extra2_E_cut_eV"], "[L]: 2 PeV; our fit range 0.2-20 PeV"),
+              m2.params["extra2_E_cut_eV"], "[L]: 2 PeV; " + _interval(m2, "extra2")),
         entry("L", "Sec. 5", "Galactic neutrinos / IceCube, EXTRA2 hadronic (Model 2)", 1e15, 0.01,
               m2.params["nu_fraction_icecube_1PeV"], "[L]: 'around 1 % ... at PeV'"),
         entry("L", "Sec. 5", "Galactic neutrinos / IceCube, EXTRA2 leptonic (Model 2)", 1e15, 0.004,
               m2.params["nu_fraction_icecube_1PeV_extra2_leptonic"], "[L]: '~0.4 %'"),
     ]
+    sea_frac = m1.params["nu_fraction_icecube_100TeV_sea_only"]
+    out.append(entry("C", "Sec. V", "Galactic-disk neutrinos / IceCube, whole sky (our CR sea, "
+                     "[L] DR-high, no EXTRA)", 1e14, 0.06, sea_frac,
+                     "[C] quote (4-8) % from their ref. [23] for conventional CR spectra"))
     for name, m in (("Model 1", m1), ("Model 2", m2)):
         for side in ("inner", "outer"):
             keys = [k for k in m.chi2 if k.endswith(side)]
