@@ -55,6 +55,8 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
         m.nu["cocoons"] = comp.region_spectra(build_emission(c, "cocoons", "nu", None, E), E,
                                               ("all_sky",), (), c)
         m.chi2 = {k: comp.chi2_points(E, m.total("gamma", p.region), p) for k, p in data.items()}
+        m.params["model_over_data"] = {k: comp.mean_ratio(E, m.total("gamma", p.region), p)
+                                       for k, p in data.items()}
         for side in ("inner", "outer"):
             share = m.gamma["cocoons"][f"lhaaso_{side}"] / m.total("gamma", f"lhaaso_{side}")
             m.params[f"cocoon_share_{side}_1TeV"] = float(comp.loglog(E, share, 1e12))

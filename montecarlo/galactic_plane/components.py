@@ -75,6 +75,14 @@ def chi2_points(E_model, model, points) -> tuple[float, int]:
     return chi2_asymmetric(m, points.intensity[use], points.err_lo[use], points.err_hi[use]), int(use.sum())
 
 
+def mean_ratio(E_model, model, points) -> float:
+    """Geometric mean of model / data over ``points`` in the model's range (upper limits
+    skipped): which side of the data the model lies on, and by how much."""
+    E = points.E_eV
+    use = (E >= E_model[0]) & (E <= E_model[-1]) & ~points.upper_limit
+    return float(np.exp(np.mean(np.log(loglog(E_model, model, E[use]) / points.intensity[use]))))
+
+
 @dataclass
 class ModelSpectra:
     """Spectra of one paper model: per component and region, photons (attenuated) and

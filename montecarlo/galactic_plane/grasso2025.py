@@ -73,6 +73,8 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
         m.nu["sea"] = comp.region_spectra(build_emission(c, "sea", "nu", None, E), E,
                                           ("all_sky",), (), c)
         m.chi2 = {k: comp.chi2_points(E, m.gamma["sea"][p.region], p) for k, p in data.items()}
+        m.params["model_over_data"] = {k: comp.mean_ratio(E, m.gamma["sea"][p.region], p)
+                                       for k, p in data.items()}
         for side in ("inner", "outer"):
             ratio = m.gamma["sea"][f"lhaaso_{side}"] / m.gamma["sea"][f"lhaaso_{side}_unmasked"]
             m.params[f"masked_over_unmasked_{side}"] = comp.loglog(E, ratio, MASK_E_EV)

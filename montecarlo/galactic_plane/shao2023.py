@@ -42,6 +42,8 @@ class ExtraPrior:
 #: cut-offs may move a decade either way.
 EXTRAS = {"extra1": ExtraPrior(2.40, 1e12, 2e13, (2e12, 2e14)),
           "extra2": ExtraPrior(2.30, 1e14, 2e15, (2e14, 2e16))}
+#: [L]'s EXTRA2 cut-off [eV] (the data only bound it from below).
+L_EXTRA2_CUT_EV = 2e15
 #: IceCube comparison energy of [L] (their ~9 % at 20 TeV).
 NU_FRACTION_E_EV = 2e13
 
@@ -122,6 +124,9 @@ def fit_extras(E, sea_gamma: dict, prof_g: dict, q_ref: dict, extras, data: dict
                                 for s in (-2.0, -1.0, 0.0)])
     intervals = {}
     for k, name in enumerate(extras):
+        if priors[name].E_cut_range_eV[0] == priors[name].E_cut_range_eV[1]:    # fixed cut-off
+            intervals[name] = priors[name].E_cut_range_eV
+            continue
         grid = np.linspace(*np.log10(priors[name].E_cut_range_eV), PROFILE_POINTS)
         free = [i for i in range(best.x.size) if i != 2 * k + 1]
 
@@ -190,6 +195,14 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
         without_extra2 = total_nu - m.nu.get("extra2", {}).get("all_sky", 0.0)
         m.params["nu_fraction_icecube_1PeV_extra2_leptonic"] = float(
             comp.loglog(E, without_extra2 / icecube, 1e15))
+        if "extra2" in extras:          # [L]'s own choice: EXTRA2 cut off at 2 PeV, norms re-fitted
+            fixed = {**EXTRAS, "extra2": ExtraPrior(EXTRAS["extra2"].Gamma, EXTRAS["extra2"].E_norm_eV,
+                                                    L_EXTRA2_CUT_EV, (L_EXTRA2_CUT_EV,) * 2)}
+            p2, c2, _ = fit_extras(E, sea_g, {n: prof_g[n] for n in extras}, q_ref, extras, data, fixed)
+            nu2 = sea_nu["all_sky"] + sum(_extra_spectra(fixed, {n: p2[n]}, q_ref, {}, prof_nu, E)[n][1]["all_sky"]
+                                          for n in extras)
+            m.params["nu_fraction_icecube_1PeV_Ecut2PeV"] = float(comp.loglog(E, nu2 / icecube, 1e15))
+            m.params["delta_chi2_Ecut2PeV"] = sum(c[0] for c in c2.values()) - sum(c[0] for c in chi2.values())
         m.params["n_free"] = 2 * len(extras)
         out[name] = m
     return out
