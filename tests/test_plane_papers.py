@@ -61,6 +61,9 @@ def test_complete_table_needs_three_entries_per_paper(tmp_path):
     table = agreement.markdown(rows)
     assert table.count("\n") == len(rows) + 1
     assert "**2**" in table and "**1.5**" in table and "| 1 |" in table     # beyond 30 % in bold
+    bound = agreement.entry("C", "Fig. 4", "fraction", 1e14, 0.01, 0.002, agreement.UPPER + " <= 1 %")
+    assert not agreement.disagrees(bound)
+    assert agreement.disagrees({**bound, "our_value": 0.02, "ratio": 2.0})
 
 
 # --------------------------------------------------------------------------- EXTRA components

@@ -11,7 +11,8 @@ An entry is a dict with exactly the keys of :data:`FIELDS`:
                  limit), or null where the paper states no number
     our_value    ours, or null where it cannot be computed (the note says why)
     ratio        our_value / paper_value, or null
-    note         the range or limit as quoted, digitisation uncertainties, caveats
+    note         the range or limit as quoted, digitisation uncertainties, caveats; a note
+                 starting "upper bound:" / "lower bound:" marks a paper value that is a bound
 """
 from __future__ import annotations
 
@@ -104,10 +105,22 @@ def read(path) -> list:
     return entries
 
 
+#: Note prefixes of a paper value that is a bound: only the wrong side disagrees.
+UPPER, LOWER = "upper bound:", "lower bound:"
+
+
 def disagrees(row) -> bool:
-    """True when the ratio is outside [1/(1 + TOLERANCE), 1 + TOLERANCE]."""
+    """True when the ratio is outside [1/(1 + TOLERANCE), 1 + TOLERANCE]; for a paper value
+    that is an upper (lower) bound (note starting with UPPER / LOWER), only above (below) it."""
     r = row["ratio"]
-    return r is not None and (r > 1.0 + TOLERANCE or r < 1.0 / (1.0 + TOLERANCE))
+    if r is None:
+        return False
+    high, low = r > 1.0 + TOLERANCE, r < 1.0 / (1.0 + TOLERANCE)
+    if row["note"].startswith(UPPER):
+        return high
+    if row["note"].startswith(LOWER):
+        return low
+    return high or low
 
 
 def _fmt(value) -> str:

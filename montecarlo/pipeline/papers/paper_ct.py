@@ -27,8 +27,8 @@ def c_entries(summary: dict, cfg) -> list:
     """[C] from the baseline model's summary (``corona run``'s summary stage)."""
     out = [
         entry("C", "Fig. 4, Sec. V", "corona neutrinos / IceCube astrophysical flux (all sky)", 1e14, 0.01,
-              summary["nu_icecube_frac_100TeV"], "[C]: 'does not exceed 1 %' (an upper bound: "
-              "ratio <= 1 agrees); IceCube = the 6-year cascade power law"),
+              summary["nu_icecube_frac_100TeV"], "upper bound: [C] 'does not exceed 1 %'; IceCube = "
+              "the 6-year cascade power law"),
         entry("C", "Fig. 1, Sec. II", "radius where the simulation and observational gas fits cross [kpc]",
               None, 45.0, crossing_radius_kpc(cfg.gas),
               "[C]: '~45 kpc' is where the fits' validity ranges meet; their numbers cross at 72 kpc "
@@ -39,8 +39,8 @@ def c_entries(summary: dict, cfg) -> list:
     for tag, E in (("1TeV", 1e12), ("1PeV", 1e15)):
         if f"xi_{tag}" in summary:
             out.append(entry("C", "Sec. IV", "xi = I_MW(anticentre) / I_EG of the neutrinos", E, 1.0,
-                             summary[f"xi_{tag}"], "[C]: 'in all realistic cases xi < 1' (an upper "
-                             "bound: ratio < 1 agrees); self-consistent xi of docs/physics.md, sec. 6"))
+                             summary[f"xi_{tag}"], "upper bound: [C] 'in all realistic cases xi < 1'; the "
+                             "self-consistent xi of docs/physics.md, section 6"))
     return out
 
 

@@ -59,7 +59,7 @@ def entries(results) -> list:
         entry("K", "Sec. 3, Fig. 3", "all-sky neutrino flux per flavour, E^2 dN/dE integrated over the "
               "sky [GeV cm^-2 s^-1] (sea + cocoons, chi_c,0 = 0.4)", 1e14,
               ambrosone2025.IC_LEVEL_GEV_CM2_S, p["nu_all_sky_flux_per_flavour_100TeV_GeV_cm2_s"],
-              "[K]: their model 'cannot reproduce' ~2e-8 (IceCube's pi0 fit): a ratio < 1 agrees"),
+              "upper bound: [K]'s model 'cannot reproduce' ~2e-8 (IceCube's pi0 fit)"),
         entry("K", "Sec. 3, Fig. 3", "cocoons' share of the all-sky neutrinos (chi_c,0 = 0.4)", 1e14, None,
               p["cocoon_share_nu_100TeV"], "[K]: cocoons 'only marginally contribute' (R0 = 20 TV)"),
         entry("K", "Fig. 2, Sec. 4", "cocoons' share of the photons, LHAASO inner masked (chi_c,0 = 0.4)",
