@@ -57,7 +57,8 @@ def model_config(cfg, name: str):
 def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dict:
     """{name: ModelSpectra} for the four setups: component "sea" photons per region (masked
     and unmasked), all-flavour neutrinos over the whole sky, the chi^2 per data set, and in
-    params the masked / unmasked ratios and the proton spectra at PROFILE_R_KPC."""
+    params the masked / unmasked ratios, the proton spectra at PROFILE_R_KPC, the ratios of
+    gamma-optimised to Base and (gamma_min) of the same sea on GALPROP's gas to ours."""
     from tqdm.auto import tqdm
 
     data = datasets() if data is None else data
@@ -83,6 +84,13 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
         m.params["proton_density"] = {R: sea.species_density(E_p, PROTON, [R], [0.0], c)[:, 0]
                                       for R in PROFILE_R_KPC}
         out[name] = m
+    # the gas model's share of the uncertainty: the same sea on GALPROP's analytic gas
+    c = model_config(cfg, "gamma_min").with_overrides({"sea.gas": "galprop"})
+    other = comp.region_spectra(build_emission(c, "sea", "gamma", None, E), E,
+                                ("lhaaso_inner", "lhaaso_outer"), fields, c)
+    for side in ("inner", "outer"):
+        ratio = other[f"lhaaso_{side}"] / out["gamma_min"].gamma["sea"][f"lhaaso_{side}"]
+        out["gamma_min"].params[f"galprop_gas_over_ns_{side}"] = comp.loglog(E, ratio, MASK_E_EV)
     for setup in ("min", "max"):                   # the transport models' difference, [D] Sec. 2
         g, b = out[f"gamma_{setup}"], out[f"base_{setup}"]
         for side in ("inner", "outer"):

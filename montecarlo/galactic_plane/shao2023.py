@@ -44,6 +44,8 @@ EXTRAS = {"extra1": ExtraPrior(2.40, 1e12, 2e13, (2e12, 2e14)),
           "extra2": ExtraPrior(2.30, 1e14, 2e15, (2e14, 2e16))}
 #: [L]'s EXTRA2 cut-off [eV] (the data only bound it from below).
 L_EXTRA2_CUT_EV = 2e15
+#: [L] Sec. 3.3: DR-high alone fits the data above 60 TeV, not below [eV].
+SPLIT_E_EV = 6e13
 #: IceCube comparison energy of [L] (their ~9 % at 20 TeV).
 NU_FRACTION_E_EV = 2e13
 
@@ -203,6 +205,13 @@ def compute(cfg, E_eV, fields=("cmb", "dust"), data=None, progress=False) -> dic
                                           for n in extras)
             m.params["nu_fraction_icecube_1PeV_Ecut2PeV"] = float(comp.loglog(E, nu2 / icecube, 1e15))
             m.params["delta_chi2_Ecut2PeV"] = sum(c[0] for c in c2.values()) - sum(c[0] for c in chi2.values())
+        for key, pts in data.items():          # the sea alone: [L] Sec. 3.3 splits at 60 TeV
+            for tag, keep in (("above", pts.E_eV >= SPLIT_E_EV), ("below", pts.E_eV < SPLIT_E_EV)):
+                sub = obs.SpectralPoints(pts.label, pts.particle, pts.region, pts.E_eV[keep],
+                                         pts.intensity[keep], pts.err_lo[keep], pts.err_hi[keep],
+                                         pts.E_lo_eV[keep], pts.E_hi_eV[keep], pts.upper_limit[keep])
+                if sub.E_eV.size:
+                    m.params[f"sea_over_data_{tag}_60TeV_{key}"] = comp.mean_ratio(E, sea_g[pts.region], sub)
         m.params["n_free"] = 2 * len(extras)
         out[name] = m
     return out

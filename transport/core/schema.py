@@ -220,7 +220,11 @@ SCHEMA = {
     },
     "sea": {
         "gas": Choice('interstellar gas of the CR sea: "nakanishi_sofue" = H I (2003) + H2 (2006) '
-                      "in the analytic form of DRAGON (docs/papers.md)", "nakanishi_sofue"),
+                      'in the analytic form of DRAGON; "galprop" = GALPROP\'s analytic gas (Gordon & '
+                      "Burton 1976, Dickey & Lockman 1990, Cox et al. 1986 H I; Bronfman et al. "
+                      "1988 CO x sea.X_CO) (docs/papers.md)", "nakanishi_sofue", "galprop"),
+        "X_CO": Real('CO-to-H2 factor of sea.gas = "galprop" [cm^-2 (K km/s)^-1] (Strong & '
+                     "Mattox 1996: 1.9e20)", lo=1e19, hi=1e22),
         "ionised_gas": Flag("add the warm ionised hydrogen of Cordes et al. 1991 to the target"),
         "transport": Choice('diffusion in the halo: "uniform" = D0 (rho/rho0)^galaxy.D_delta '
                             'everywhere; "kra_gamma" = delta(R) = A min(R, R_A) + B (Gaggero et '

@@ -3,7 +3,7 @@ plane papers [L, D, K] (config section [sea]; docs/papers.md, "The cosmic-ray se
 
     q_i(E, R, z) = n_H(R, z) c Integral dE_n n_N(E_n, R, z) sigma_inel dN_i/dE (E_n, E)
 
-with n_H the hydrogen of :mod:`transport.emission.ism_gas` (helium in the gas through
+with n_H the hydrogen of :mod:`transport.emission.ism_gas` (sea.gas; helium in the gas through
 ``hadronic.nuclear_enhancement``) and n_N the nucleon density of protons and helium (helium by
 superposition, a nucleus of energy E as 4 nucleons of E/4). Each species s has the density
 
@@ -204,7 +204,7 @@ def sea_emissivity(E_eV, particle, R_kpc, z_kpc, cfg) -> np.ndarray:
     R, z = np.ravel(R_kpc), np.ravel(z_kpc)
     E_n = nucleon_grid(cfg)
     j = nucleon_density(E_n, R, z, cfg)
-    n_H = ism_gas.hydrogen_density_cm3(R, z, cfg.sea.gas, cfg.sea.ionised_gas)
+    n_H = ism_gas.hydrogen_density_cm3(R, z, cfg.sea.gas, cfg.sea.ionised_gas, cfg.sea.X_CO)
     q = pp_emissivity(E_n, j, n_H, np.atleast_1d(E_eV), particle, cfg.hadronic.yields,
                       hadronic=cfg.hadronic, neutrino=cfg.neutrino)
     return q.reshape(np.size(E_eV), R.size)
@@ -218,6 +218,7 @@ def sea_emission(cfg, particle: str, E_eV) -> AxisymmetricEmission:
     q = sea_emissivity(E_eV, particle, RR.ravel(), ZZ.ravel(), cfg).reshape(-1, R.size, z.size)
     return AxisymmetricEmission(R, z, E_eV, q, attrs={
         "model": "sea", "particle": particle, "gas": s.gas, "ionised_gas": s.ionised_gas,
+        "X_CO": s.X_CO,
         "transport": s.transport, "injection": s.injection, "source": s.source,
         "halo_kpc": s.halo_kpc, "R_halo_kpc": s.R_halo_kpc, "yields": cfg.hadronic.yields,
         "nuclear_enhancement": cfg.hadronic.nuclear_enhancement,

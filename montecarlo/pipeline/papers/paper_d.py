@@ -116,6 +116,12 @@ def entries(results) -> list:
                      "[D]: the models differ most where the mask cuts; no number quoted"))
     out.append(entry("D", "Fig. 2", "masked / unmasked inner window, gamma-optimised Min", 1e14, None,
                      g["masked_over_unmasked_inner"][k100], "[D] Fig. 2 shows it below 1"))
+    for side in ("inner", "outer"):
+        out.append(entry("D", "-", f"gas systematics: GALPROP's analytic gas / Nakanishi & Sofue, "
+                         f"gamma-optimised Min, LHAASO {side} masked", 1e14, None,
+                         g[f"galprop_gas_over_ns_{side}"][k100],
+                         "not in [D] (HERMES uses survey gas maps); how much the analytic gas "
+                         "choice moves our curves"))
     pi0 = obs.icecube_galactic_plane()["pi0"]
     for name in ("gamma_min", "gamma_max"):
         m = results[name]

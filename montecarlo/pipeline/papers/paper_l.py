@@ -104,6 +104,17 @@ def entries(results) -> list:
         entry("L", "Sec. 5", "Galactic neutrinos / IceCube, EXTRA2 leptonic (Model 2)", 1e15, 0.004,
               m2.params["nu_fraction_icecube_1PeV_extra2_leptonic"], "[L]: '~0.4 %'"),
     ]
+    for key in [k for k in m1.chi2]:
+        above = m1.params.get(f"sea_over_data_above_60TeV_{key}")
+        below = m1.params.get(f"sea_over_data_below_60TeV_{key}")
+        if above is not None:
+            out.append(entry("L", "Fig. 4c, d, Sec. 3.3", f"DR-high sea alone / {key} points above 60 TeV "
+                             "(geometric mean)", None, 1.0, above,
+                             "[L]: the DR-high-only model is 'consistent with the data ... above 60 TeV'"))
+        if below is not None:
+            out.append(entry("L", "Fig. 4c, d, Sec. 3.3", f"DR-high sea alone / {key} points below 60 TeV "
+                             "(geometric mean)", None, None, below,
+                             "[L]: below 60 TeV it 'can not explain the LHAASO data' (< 1)"))
     sea_frac = m1.params["nu_fraction_icecube_100TeV_sea_only"]
     out.append(entry("C", "Sec. V", "Galactic-disk neutrinos / IceCube, whole sky (our CR sea, "
                      "[L] DR-high, no EXTRA)", 1e14, 0.06, sea_frac,
