@@ -161,6 +161,19 @@ def test_region_pixels_and_solid_angle_follow_the_mask():
                                   * (1 - masked_fraction("lhaaso_inner", 256)), rel=3e-3, abs=0)
 
 
+def test_column_integral_of_a_masked_region_uses_its_unmasked_solid_angle():
+    """[T] eq. 10's region flux = average x solid angle: for a nearly uniform sky (a uniform
+    1000-kpc sphere seen from 8.5 kpc off centre: the chord varies by +-0.85 %) the flux of a
+    masked region is the box flux times (1 - masked fraction) within 1 % (the chord's
+    variation); using the box's solid angle would be 58 % off."""
+    from montecarlo.galactic_plane.fits import column_integral
+    from transport import SphericalEmission
+    em = SphericalEmission([1e-3, 1000.0], [1e13, 1e15], np.ones((2, 2)))
+    box = column_integral(em, [1e14], "lhaaso_inner_unmasked")[0]
+    masked = column_integral(em, [1e14], "lhaaso_inner")[0]
+    assert masked / box == pytest.approx(1 - masked_fraction("lhaaso_inner"), rel=0.01, abs=0)
+
+
 def test_region_average_of_maps_uses_the_weights():
     """A map equal to 1 in the inner plane and 0 elsewhere averages to 1 over lhaaso_inner;
     a map equal to the unmasked fraction weights averages to sum w^2 / sum w (the weights

@@ -71,6 +71,9 @@ def test_sky_command_writes_maps_products_and_fits(tmp_path):
             assert g["map"].shape == (E.size, hp.nside2npix(8))
             assert g["map"].attrs["units"] == "cm^-2 s^-1 sr^-1 eV^-1"
             assert set(g["regions"]) == {"tibet_A", "tibet_B", "lhaaso_inner", "lhaaso_outer"}
+            assert g["regions/lhaaso_inner"].attrs["source_mask"] == "lhaaso_km2a"
+            assert len(g["regions/lhaaso_inner"].attrs["source_mask_key"]) == 64
+            assert g["regions/tibet_A"].attrs["source_mask"] == "none"
             assert np.all(g["dipole/contrast"][()] > 0)
         assert fh["sky/corona/gamma"].attrs["attenuated_by"] == "cmb,dust"
         assert fh["sky/corona/nu"].attrs["attenuated_by"] == "none"

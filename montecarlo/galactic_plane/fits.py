@@ -17,7 +17,7 @@ import numpy as np
 
 from montecarlo import observations
 from montecarlo.galactic_plane.fitting import chi2_asymmetric, fit_normalization
-from montecarlo.sky.analysis import REGIONS, get_region, region_intensity
+from montecarlo.sky.analysis import get_region, region_intensity, region_solid_angle
 from transport.emission.registry import build_emission
 from transport.core.output import write_array
 
@@ -48,9 +48,10 @@ def extrapolate_flux(flux_observed, integral_target, integral_observed):
 
 def column_integral(emission, E_eV, region, config=None):
     """integral dOmega integral ds q(E, x) / 4pi over a region [cm^-2 s^-1 eV^-1]: the region's
-    unattenuated flux, proportional to its integral dOmega ds n for a separable model."""
+    unattenuated flux, proportional to its integral dOmega ds n for a separable model (over the
+    unmasked sky of a region with a source mask)."""
     reg = get_region(region)
-    return region_intensity(emission, E_eV, reg, (), config) * reg.solid_angle_sr
+    return region_intensity(emission, E_eV, reg, (), config) * region_solid_angle(reg)
 
 
 # --------------------------------------------------------------------------- the four cases
@@ -126,7 +127,7 @@ def fit_case(cfg, distribution: str, spectrum: str, E_eV, fields=("cmb", "dust")
         values = (to_nu(pts.intensity), to_nu(pts.err_lo), to_nu(pts.err_hi))
         result.tibet_neutrinos[name] = (E_nu, *values)
         ratio = all_sky_column / column_integral(nu_em, E_ref, pts.region, case_cfg)[0]
-        region_sr = REGIONS[pts.region].solid_angle_sr
+        region_sr = region_solid_angle(pts.region)
         result.tibet_neutrinos[f"all_sky_from_{name}"] = (
             E_nu, *(extrapolate_flux(v * region_sr, ratio, 1.0) / (4.0 * np.pi) for v in values))
     return result

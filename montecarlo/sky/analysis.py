@@ -163,17 +163,24 @@ def region_pixels(nside: int, region, nest: bool = False, mask=None) -> np.ndarr
     return inside
 
 
-def region_solid_angle(region, nside: int = 256) -> float:
-    """Solid angle of the region without its masked part [sr]: sum of the pixel weights times
-    the pixel area (the box alone: ``SkyRegion.solid_angle_sr``)."""
+def _weighted_solid_angle(region, nside: int) -> float:
     import healpy as hp
     return float(region_weights(nside, region).sum() * hp.nside2pixarea(nside))
 
 
-def masked_fraction(region, nside: int = 256) -> float:
-    """Fraction of the region's box that its source mask removes."""
+def region_solid_angle(region, nside: int = 128) -> float:
+    """Solid angle of the region without its masked part [sr]: the box's exact value when the
+    region has no source mask, else the sum of the pixel weights at ``nside`` times the pixel
+    area (the flux from a region is its average intensity times this)."""
     reg = get_region(region)
-    return 1.0 - region_solid_angle(reg, nside) / region_solid_angle(replace(reg, mask=""), nside)
+    return _weighted_solid_angle(reg, nside) if reg.mask else reg.solid_angle_sr
+
+
+def masked_fraction(region, nside: int = 128) -> float:
+    """Fraction of the region's box that its source mask removes (both areas from the same
+    pixel weights)."""
+    reg = get_region(region)
+    return 1.0 - _weighted_solid_angle(reg, nside) / _weighted_solid_angle(replace(reg, mask=""), nside)
 
 
 def load_mask(path, nside: int, nest: bool = False) -> np.ndarray:

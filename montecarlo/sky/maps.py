@@ -2,8 +2,8 @@
 
 For every model x particle of the [sky] section: maps I(E, pixel) [cm^-2 s^-1 sr^-1 eV^-1]
 from the line-of-sight integrator (gamma rays attenuated by sky.fields when sky.attenuate,
-neutrinos never), their all-sky averages, averages over the configured regions (optionally
-masked) and the dipole anisotropy versus energy with both definitions of docs/physics.md, section 5
+neutrinos never), their all-sky averages, averages over the configured regions (outside each
+region's source mask, e.g. LHAASO's, and optionally sky.mask_file) and the dipole anisotropy versus energy with both definitions of docs/physics.md, section 5
 (A = sqrt(3) |a_1| / a_00 with its direction, and the contrast (I_max - I_min)/(I_max + I_min)).
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 from transport.core.grid import log_grid
 
 from montecarlo.lineofsight.integrator import intensity
-from montecarlo.sky.analysis import (all_sky_average, contrast, dipole, get_region, load_mask,
+from montecarlo.sky import masks
+from montecarlo.sky.analysis import (REGIONS, all_sky_average, contrast, dipole, get_region, load_mask,
                                      pixel_directions, region_average, region_intensity,
                                      to_equatorial, write_healpix_fits)
 from transport.core.output import write_array
@@ -112,8 +113,13 @@ def write_sky(fh, products: SkyProducts) -> None:
         write_array(sub, "isotropic_part", c.isotropic_part, UNITS, "faintest pixel")
         regions = sub.require_group("regions")
         for name, values in c.regions.items():
-            write_array(regions, name, values, UNITS, "average over the region (direct quadrature; "
-                    "with sky.mask_file: over the unmasked pixels)")
+            ds = write_array(regions, name, values, UNITS, "average over the region outside its "
+                             "source mask (line-of-sight quadrature; with sky.mask_file: weighted "
+                             "map pixels outside that file's mask too)")
+            mask = REGIONS[name].mask if name in REGIONS else ""
+            ds.attrs["source_mask"] = mask or "none"
+            if mask:
+                ds.attrs["source_mask_key"] = masks.mask_key(mask)
         dip = sub.require_group("dipole")
         write_array(dip, "amplitude", c.dipole_amplitude, "1", "sqrt(3) |a_1| / a_00")
         write_array(dip, "l_deg", c.dipole_l_deg, "deg", "direction of the dipole")
