@@ -205,8 +205,10 @@ def test_sea_cr_power_is_the_galaxys():
     assert sea.cr_power_erg_s(double) == pytest.approx(2 * sea.cr_power_erg_s(cfg), rel=1e-9, abs=0)
 
 
-def test_sea_emission_is_gas_times_local_emissivity_at_the_sun(configs):
-    cfg = configs["uniform"].with_overrides({"hadronic.nuclear_enhancement": 1.3})
+@pytest.mark.parametrize("gas", ism_gas.GAS_MODELS)
+def test_sea_emission_is_gas_times_local_emissivity_at_the_sun(configs, gas):
+    cfg = configs["uniform"].with_overrides({"hadronic.nuclear_enhancement": 1.3, "sea.gas": gas,
+                                             "sea.X_CO": 2.5e20})
     E = np.geomspace(1e10, 1e15, 6)
     q = sea.sea_emissivity(E, "gamma", [cfg.observer.r_sun_kpc], [0.0], cfg)[:, 0]
     E_n = nucleon_grid(cfg)
@@ -214,7 +216,7 @@ def test_sea_emission_is_gas_times_local_emissivity_at_the_sun(configs):
     for s in injection.SPECIES:
         ok = s.A * E_n > s.mass_eV
         j[ok] += s.A ** 2 * sea.local_density(s.A * E_n[ok], s, cfg)
-    n_H = ism_gas.hydrogen_density_cm3(cfg.observer.r_sun_kpc, 0.0)
+    n_H = ism_gas.hydrogen_density_cm3(cfg.observer.r_sun_kpc, 0.0, gas, True, 2.5e20)
     ref = pp_emissivity(E_n, j, n_H, E, "gamma", cfg.hadronic.yields, hadronic=cfg.hadronic)
     assert np.allclose(q, ref, rtol=1e-9, atol=0)
 
