@@ -7,7 +7,7 @@ The recipe (docs/sky.md, section "The LHAASO source mask", with its sources):
   ApJS 271, 25, Table 2; ``inputs/sources/1lhaaso_catalog.csv``) and the TeVCAT sources near the
   plane (``inputs/sources/tevcat_gammacat.csv``, TeVCAT through gamma-cat): the KM2A diffuse
   analysis masks "sources of TeVCAT and of the KM2A catalogue" (Cao et al. 2023, PRL 131, 151001;
-  [L] Sec. 2.2);
+  as [L] describes it);
 - radius: ``n_sigma`` times the Gaussian width of the source as the instrument sees it,
   r = n_sigma sqrt(sigma_src^2 + sigma_psf^2), with n_sigma = 2.5 ("each source region is
   masked with 2.5 times the Gaussian width of the source", Chen, Fang & Bi 2024, CPC 48,
