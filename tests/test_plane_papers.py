@@ -10,7 +10,7 @@ import pytest
 import transport
 from montecarlo import observations as obs
 from montecarlo.galactic_plane import components as comp
-from montecarlo.galactic_plane import shao2023
+from montecarlo.galactic_plane import fits, shao2023
 from montecarlo.pipeline.papers import agreement, paper_ct
 from montecarlo.pipeline.papers.plane import plane_papers, write_agreement
 from montecarlo.sky.analysis import region_intensity
@@ -112,6 +112,36 @@ def test_c_gas_profiles_cross_where_physics_md_says():
     x2 = (gas.inner_n0_cm3 / gas.outer_n0_cm3) ** (2.0 / (3.0 * (gas.inner_beta - gas.outer_beta))) - 1.0
     assert paper_ct.crossing_radius_kpc(gas) == pytest.approx(gas.rc_kpc * math.sqrt(x2), rel=1e-9, abs=0)
     assert 65.0 < paper_ct.crossing_radius_kpc(gas) < 80.0
+
+
+def test_model_curve_statistics():
+    # model = 2 x data at every point: geometric-mean ratio 2 exactly; chi^2 with the upper
+    # errors (model above the points), 1 per point for errors equal to the data.
+    E = np.geomspace(1e12, 1e15, 7)
+    pts = obs.SpectralPoints("p", "gamma", "r", E[1:-1], E[1:-1] ** -2.7, 0.5 * E[1:-1] ** -2.7,
+                             E[1:-1] ** -2.7, E[1:-1], E[1:-1])
+    assert comp.mean_ratio(E, 2 * E ** -2.7, pts) == pytest.approx(2.0, rel=1e-9, abs=0)
+    assert comp.chi2_points(E, 2 * E ** -2.7, pts) == (pytest.approx(5.0, rel=1e-9, abs=0), 5)
+    assert comp.chi2_points(E, 0.5 * E ** -2.7, pts) == (pytest.approx(5.0, rel=1e-9, abs=0), 5)
+
+
+def test_c_and_t_entries_from_their_results():
+    cfg = transport.load_config()
+    summary = {"nu_icecube_frac_100TeV": 0.004, "gamma_igrb_frac_10GeV": 0.5, "xi_1TeV": 2.0}
+    rows = paper_ct.c_entries(summary, cfg)
+    agreement.validate(rows, complete=False)
+    assert rows[0]["ratio"] == pytest.approx(0.4, rel=1e-12, abs=0) and not agreement.disagrees(rows[0])
+    assert agreement.disagrees(rows[-1])                       # xi = 2 > 1: the wrong side
+    E = np.geomspace(1e13, 1e15, 9)
+    fit = fits.CaseFit("snr_tibet", "A", 1.0, 4.25, 5, E)
+    fit.neutrino["all_sky"] = 4.5e-9 * 1e9 / E ** 2           # E^2 I = 4.5e-9 GeV cm^-2 s^-1 sr^-1
+    fit.lhaaso_chi2 = {"inner": (20.0, 10), "outer": (5.0, 5)}
+    rows = paper_ct.t_entries([fit])
+    agreement.validate(rows, complete=False)
+    by = {r["quantity"].split(",")[0]: r for r in rows}
+    assert by["chi^2/dof of the Tibet ASgamma fit"]["ratio"] == pytest.approx(0.85 / 0.85, rel=1e-12, abs=0)
+    assert by["all-sky plane neutrinos E^2 I"]["ratio"] == pytest.approx(1.0, rel=1e-6, abs=0)
+    assert [r["our_value"] for r in rows if "LHAASO" in r["quantity"]] == [2.0, 1.0]
 
 
 # --------------------------------------------------------------------------- smoke run
