@@ -18,7 +18,7 @@
                                                       restartable, one file per point
     corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
                                                       a failure; under mpirun also the MPI path)
-    corona paper [-o DIR] [--seed 004|000|all]        seed 004 Fig. 1-7 and seed 000 Fig. 1, 2, 5
+    corona paper [-o DIR] [--seed C|T|L|D|K|all]      the five papers' figures and DIR/agreement.json
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -177,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("paper", help="regenerate the seed papers' figures (runs/paper/) as PNG")
     p.add_argument("-o", "--outdir", default="runs/paper/figures", help="output directory")
-    p.add_argument("--seed", choices=["004", "000", "all"], default="all",
-                   help="which paper's figures (default all)")
+    p.add_argument("--seed", choices=["004", "000", "C", "T", "L", "D", "K", "all"], default="all",
+                   help="which paper's figures: C (= 004), T (= 000), L, D, K (default all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_paper)
 

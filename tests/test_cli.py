@@ -28,7 +28,7 @@ def test_transport_writes_hdf5_with_units_and_provenance(tmp_path, baseline):
         for key in ("code_version", "created_utc", "config_toml", "seeds"):
             assert key in fh.attrs
         assert json.loads(fh.attrs["config_json"]) == baseline.config.to_dict()
-        for model in transport.MODEL_NAMES:
+        for model in baseline.config.emission.models:          # the configured models (not "sea")
             for particle in transport.PARTICLES:
                 ds = fh[f"emission/{model}/{particle}"]
                 assert ds.attrs["units"] == "cm^-3 s^-1 eV^-1"

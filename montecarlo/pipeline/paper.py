@@ -25,6 +25,8 @@ from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import opacity_for
 from montecarlo.pipeline.run import run_model
+from montecarlo.pipeline.papers import paper_ct
+from montecarlo.pipeline.papers.plane import plane_papers, write_agreement
 from transport.core.safety import check_output_dir
 
 PAPER_DIR = Path(__file__).resolve().parents[2] / "runs" / "paper"
@@ -53,7 +55,7 @@ def plot_gas_profiles(cfg, path):
     plt.close(fig)
 
 
-def seed004_figures(outdir, say=print) -> list:
+def seed004_figures(outdir, say=print, agreement=None) -> list:
     outdir = Path(outdir)
     written = []
     records = {}
@@ -62,6 +64,8 @@ def seed004_figures(outdir, say=print) -> list:
         records[name] = run_model(cfg, outdir / name, figures=False, say=say)
     base = records["baseline"]
     cfg = base["transport"].result.config
+    if agreement is not None:
+        agreement += paper_ct.c_entries(base["summary"].result, cfg)
     plot_gas_profiles(cfg, outdir / "seed004_fig1_gas.png")
     fixed = {"normalization.mode": "rate", "normalization.Q0_cm3_s_eV": base["transport"].result.Q0_cm3_s_eV}
     with warnings.catch_warnings():
@@ -81,13 +85,15 @@ def seed004_figures(outdir, say=print) -> list:
     return written
 
 
-def seed000_figures(outdir, progress=False) -> list:
+def seed000_figures(outdir, progress=False, agreement=None) -> list:
     outdir = Path(outdir)
     cfg = load_config(PAPER_DIR / "seed000_tibet.toml")
     g = cfg.galactic_plane
     fields = tuple(cfg.sky.fields) if cfg.sky.attenuate else ()
     fits = gp.fit_all_cases(cfg, log_grid(g.E_min_eV, g.E_max_eV, g.E_per_decade), fields,
                             g.last_bin_fraction, progress=progress)
+    if agreement is not None:
+        agreement += paper_ct.t_entries(fits)
     plots.plot_region_spectra(fits, outdir / "seed000_fig1_tibet_regions.png", g.last_bin_fraction)
     plots.plot_plane_neutrinos(fits, outdir / "seed000_fig2_plane_neutrinos.png")
     sources = [(l, b, cfg.observer.r_sun_kpc) for l, b in plots.FIG5_SOURCES]
@@ -101,11 +107,14 @@ def cmd_paper(args) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     say = (lambda text: None) if args.quiet else print
     t0 = time.perf_counter()
-    written = []
-    if args.seed in ("004", "all"):
-        written += seed004_figures(outdir, say)
-    if args.seed in ("000", "all"):
-        written += seed000_figures(outdir, progress=not args.quiet)
+    written, agreement = [], []
+    if args.seed in ("004", "C", "all"):
+        written += seed004_figures(outdir, say, agreement)
+    if args.seed in ("000", "T", "all"):
+        written += seed000_figures(outdir, progress=not args.quiet, agreement=agreement)
+    plane_paths, plane_entries = plane_papers(outdir, args.seed, progress=not args.quiet)
+    written += plane_paths
+    written.append(write_agreement(outdir, agreement + plane_entries, complete=args.seed == "all"))
     print(f"corona paper: {len(written)} figures in {outdir} ({time.perf_counter() - t0:.0f} s)")
     for path in written:
         print(f"  {path}")

@@ -41,7 +41,8 @@ RUN_FILE = "corona_run.h5"
 TRANSPORT_DEPENDS = ("observer", "gas", "hadronic.sigma_inel", "hadronic.sigma_const_mb",
                      "diffusion", "source", "grid", "time", "normalization")
 EMISSION_DEPENDS = ("hadronic", "neutrino", "emission", "galaxy", "distributions", "disk",
-                    "extra1", "extra2", "cocoons", "sky.models", "sky.particles")
+                    "extra1", "extra2", "cocoons", "sky.models", "sky.particles",
+                    "sea", "observer")
 SKY_DEPENDS = ("observer", "sky", "fields", "dust", "opacity.dust_mode", "opacity.grid",
                "opacity.path_segment_kpc", "cosmology")
 #: Source files that compute each core stage (transport.core.sealed.code_key: an edit of any

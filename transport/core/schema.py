@@ -149,7 +149,7 @@ SCHEMA = {
         "models": Choices("emission models tabulated by `corona transport` (written to "
                           "/emission/<model>/<particle>): corona [C, eq. 6], disk [T, L], "
                           "cocoons [K], extra1 and extra2 [L]",
-                          "corona", "disk", "cocoons", "extra1", "extra2"),
+                          "corona", "disk", "cocoons", "extra1", "extra2", "sea"),
         "particles": Choices('particles tabulated: "gamma"; "nu" = all flavours, neutrinos + '
                              'antineutrinos; "nu_e", "nu_mu", "nu_tau" = one flavour at Earth '
                              'after oscillations', "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
@@ -212,9 +212,39 @@ SCHEMA = {
                      lo=0, hi=1e21, lo_open=True),
         "L_CR_erg_s": Real("total cosmic-ray power of the Galaxy, protons and helium with kinetic "
                            "energy above 1 GeV [erg/s]", lo=0, hi=1e50),
-        "injection": Choice("[L] Table II column set of the injection spectra", "DR-high", "DR-low"),
+        "injection": Choice('[L] Table II column set of the injection spectra, or "sea" = the '
+                            "injection of the [sea] model (its shape and power)",
+                            "DR-high", "DR-low", "sea"),
         "distribution": Choice("source (cocoon) distribution, normalised to unit volume "
                                "(see [distributions])", "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+    },
+    "sea": {
+        "gas": Choice('interstellar gas of the CR sea: "nakanishi_sofue" = H I (2003) + H2 (2006) '
+                      'in the analytic form of DRAGON; "galprop" = GALPROP\'s analytic gas (Gordon & '
+                      "Burton 1976, Dickey & Lockman 1990, Cox et al. 1986 H I; Bronfman et al. "
+                      "1988 CO x sea.X_CO) (docs/papers.md)", "nakanishi_sofue", "galprop"),
+        "X_CO": Real('CO-to-H2 factor of sea.gas = "galprop" [cm^-2 (K km/s)^-1] (Strong & '
+                     "Mattox 1996: 1.9e20)", lo=1e19, hi=1e22),
+        "ionised_gas": Flag("add the warm ionised hydrogen of Cordes et al. 1991 to the target"),
+        "transport": Choice('diffusion in the halo: "uniform" = D0 (rho/rho0)^galaxy.D_delta '
+                            'everywhere; "kra_gamma" = delta(R) = A min(R, R_A) + B (Gaggero et '
+                            'al. 2015)', "uniform", "kra_gamma"),
+        "injection": Choice("[L] Table II set of the local spectra: DR-high (IceTop, [D] Max) or "
+                            "DR-low (KASCADE, [D] Min)", "DR-high", "DR-low"),
+        "source": Choice("CR source distribution (see [distributions])",
+                         "uniform", "snr_tibet", "snr_lhaaso", "pulsar"),
+        "halo_kpc": Real("half-height H of the diffusion halo [kpc] ([L] Table I: 6.3)", lo=0.1, hi=100),
+        "R_halo_kpc": Real("radius of the diffusion halo [kpc]", lo=1, hi=100),
+        "D0_cm2_s": Real("diffusion coefficient at sea.rho0_V [cm^2/s] (sets the CR power only: "
+                         "the sea is normalised to the local spectrum)", lo=1e25, hi=1e32),
+        "rho0_V": Real("reference rigidity of D [V]", lo=1e8, hi=1e13),
+        "kra_A_per_kpc": Real('slope A of delta(R) for "kra_gamma" [1/kpc]', lo=-1, hi=1),
+        "kra_B": Real('delta at R = 0 for "kra_gamma"', lo=0, hi=1.5),
+        "kra_R_kpc": Real('delta(R) is constant beyond this radius for "kra_gamma" [kpc]', lo=0, hi=100),
+        "R_step_kpc": Real("radial cell size of the diffusion solver and the table [kpc]",
+                           lo=0.01, hi=5),
+        "z_step_kpc": Real("vertical cell size of the diffusion solver [kpc]", lo=0.005, hi=1),
+        "rho_per_decade": Int("rigidities per decade of the tabulated transport response", lo=1, hi=50),
     },
     "fields": {
         "cmb_T0_K": Real("present-day CMB temperature [K]; T(z) = T0 (1 + z) (Fixsen 2009)",
@@ -265,7 +295,7 @@ SCHEMA = {
     },
     "sky": {
         "models": Choices("emission models mapped by `corona sky` (see [emission])",
-                          "corona", "disk", "cocoons", "extra1", "extra2"),
+                          "corona", "disk", "cocoons", "extra1", "extra2", "sea"),
         "particles": Choices('particles mapped: "gamma" (attenuated by sky.fields) and '
                              'neutrinos ("nu" all flavours, or one flavour; never attenuated)',
                              "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
@@ -304,7 +334,7 @@ SCHEMA = {
     },
     "mc": {
         "models": Choices("emission models propagated by `corona mc` (see [emission])",
-                          "corona", "disk", "cocoons", "extra1", "extra2"),
+                          "corona", "disk", "cocoons", "extra1", "extra2", "sea"),
         "particles": Choices('particles propagated: "gamma" (attenuated by mc.fields) and '
                              'neutrinos (never attenuated)', "gamma", "nu", "nu_e", "nu_mu", "nu_tau"),
         "E_eV": Reals("tally energies [eV] (within the emission tables; every photon history is "

@@ -14,7 +14,10 @@ independent of the cocoon gas density. Here:
   shapes of [L] eq. 3 / Table II (:mod:`transport.cosmicrays.galactic_injection`), their relative amplitudes a_s
   matched to the local H3a p and He fluxes at 1 TV (as for the [disk] "injection" spectrum)
   and A set by the total power L_CR = sum_s Integral_{T >= 1 GeV} T Q_CR,s dE (kinetic energy
-  T per particle; default 1e41 erg/s), docs/physics.md, section 7;
+  T per particle; default 1e41 erg/s), docs/physics.md, section 7; or, for cocoons.injection
+  = "sea", the injection of the [sea] model, Q_CR,s = Q_s(E) Integral f dV
+  (:func:`transport.emission.sea.injection_density`): shape and power set by the transport
+  that turns it into the local CR spectrum (cocoons.L_CR_erg_s is then not used);
 - dsigma_s/dE: pp yields (:mod:`transport.hadronic.secondaries`, the configured yields and the shared
   sigma_inel) with helium by superposition (a nucleus of energy E as 4 nucleons of E/4, at
   the grammage of its own rigidity).
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from transport.emission import distributions
+from transport.emission import distributions, sea
 from transport.cosmicrays import galactic_injection as injection
 from transport.core.constants import C_CM_S, ERG_EV, KPC_CM, M_P_G
 from transport.emission.disk import nucleon_grid, plane_table
@@ -53,6 +56,8 @@ def power_per_unit_amplitude_eV_s(model: str, D_delta: float) -> float:
 def injection_rate(E_eV, species, cfg) -> np.ndarray:
     """Q_CR,s(E): the Galactic injection rate of ``species`` [s^-1 eV^-1] for [cocoons]."""
     c = cfg.cocoons
+    if c.injection == "sea":
+        return sea.injection_density(E_eV, species, cfg) * sea.source_volume_cm3(cfg)
     A = c.L_CR_erg_s * ERG_EV / power_per_unit_amplitude_eV_s(c.injection, cfg.galaxy.D_delta)
     a = injection.species_weights(c.injection, cfg.galaxy.D_delta)[species.name]
     return A * a * injection.injection_per_energy(E_eV, species, c.injection)
@@ -80,6 +85,7 @@ def cocoon_emission(cfg, particle: str, E_eV):
     spectrum = rho_ref * cocoon_spectrum(E_eV, particle, cfg)
     return plane_table(cfg, c.distribution, spectrum, E_eV,
                        {"model": "cocoons", "particle": particle, "chi0_g_cm2": c.chi0_g_cm2,
-                        "R0_V": c.R0_V, "L_CR_erg_s": c.L_CR_erg_s, "injection": c.injection,
+                        "R0_V": c.R0_V, "injection": c.injection,
+                        "L_CR_erg_s": sea.cr_power_erg_s(cfg) if c.injection == "sea" else c.L_CR_erg_s,
                         "yields": cfg.hadronic.yields,
                         "description": "source-grammage (cocoon) emission [K, eq. 1-4]"})

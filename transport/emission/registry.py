@@ -8,6 +8,7 @@ transport solution:
     "cocoons"  AxisymmetricEmission  [cocoons]: source grammage [K]
     "extra1"   AxisymmetricEmission  [extra1]: unresolved sources, ECPL, 20 TeV [L]
     "extra2"   AxisymmetricEmission  [extra2]: unresolved sources, ECPL, 2 PeV [L]
+    "sea"      AxisymmetricEmission  [sea]: CR sea (2D diffusion) x interstellar gas [L, D, K]
 
 All tables share the [emission] energy grid.
 """
@@ -20,9 +21,10 @@ from transport.core.errors import ArgumentError
 from transport.emission.cocoons import cocoon_emission
 from transport.emission.corona import corona_emission
 from transport.emission.disk import disk_emission, extra_emission
+from transport.emission.sea import sea_emission
 from transport.emission.energy_grid import emission_energy_grid  # noqa: F401 (public here too)
 
-MODEL_NAMES = ("corona", "disk", "cocoons", "extra1", "extra2")
+MODEL_NAMES = ("corona", "disk", "cocoons", "extra1", "extra2", "sea")
 
 
 def build_emission(cfg, model: str, particle: str, solution=None, E_eV=None):
@@ -38,6 +40,8 @@ def build_emission(cfg, model: str, particle: str, solution=None, E_eV=None):
         return extra_emission(cfg, model, particle, E)
     if model == "cocoons":
         return cocoon_emission(cfg, particle, E)
+    if model == "sea":
+        return sea_emission(cfg, particle, E)
     raise ArgumentError(f"model = {model!r} is not allowed: expected one of "
                         + ", ".join(f'"{m}"' for m in MODEL_NAMES))
 
