@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +40,7 @@ from transport.core.output import atomic_hdf5, provenance
 from montecarlo.fields import ebl as ebl_field
 from montecarlo.fields import tabulated
 from transport.core.data import input_path
+from transport.core.cachedir import cache_root
 from montecarlo.fields.dust import direct_photon_density
 from montecarlo.opacity.breit_wheeler import anisotropic_rate_per_cm
 
@@ -108,11 +108,7 @@ def cache_directory(cfg) -> Path:
     value = cfg.opacity.cache_dir
     if value and value != "auto":
         return Path(value).expanduser()
-    if os.environ.get("CORONA_CACHE_DIR"):
-        return Path(os.environ["CORONA_CACHE_DIR"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "corona"
-    return Path.home() / ".cache" / "corona"
+    return cache_root()
 
 
 def _file_digest(path: Path) -> str:
