@@ -35,6 +35,7 @@ import warnings
 
 from transport.core.errors import CoronaError
 from transport.core.output import code_version
+from transport.core.progress import user_notes
 from transport.core.safety import Terminated, sigterm_as_interrupt
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
@@ -196,7 +197,9 @@ def main(argv=None) -> int:
     interrupted write are removed (docs/robustness.md)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(), sigterm_as_interrupt():
+    # user_notes: "compiling kernels, first run only", rate-table builds (rank 0)
+    with warnings.catch_warnings(), sigterm_as_interrupt(), \
+            user_notes(not getattr(args, "quiet", False)):
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:

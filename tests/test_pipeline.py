@@ -29,7 +29,8 @@ from montecarlo.pipeline.stages import Context, Stage, StageError, run_stages
 #: CI-size model: coarse transport grid, nside-2 maps at 1 energy per decade, CMB only.
 TINY = {"grid.cells_per_decade": 12, "grid.E_per_decade": 4, "time.dt_max_gyr": 0.5,
         "emission.E_per_decade": 3, "sky.nside": 2, "sky.E_per_decade": 1, "sky.fields": ["cmb"],
-        "sky.regions": ["tibet_A"], "pipeline.extragalactic": "off", "pipeline.mc": "off"}
+        "sky.regions": ["tibet_A"], "pipeline.extragalactic": "off", "pipeline.mc": "off",
+        "galactic_plane.fit": False}
 
 
 @pytest.fixture(scope="module")

@@ -197,6 +197,8 @@ def run_stages(cfg: Config, stages: list[Stage], cache_dir, ctx: Context,
         if comm is not None:
             status = comm.bcast(status, root=0)
         record = StageRecord(stage.name, key, status or "computed", 0.0, path)
+        if status is None:
+            ctx.say(f"  stage {stage.name:<14s} computing: {stage.description}")
         error = None
         try:
             record._result = _obtain(stage, cfg, key, path, status, start_from, records, ctx)
@@ -240,14 +242,21 @@ def _obtain(stage, cfg, key, path, status, start_from, records, ctx):
     return result
 
 
-def copy_stages(fh, records: dict) -> None:
-    """Copy every stage's cache file group into ``fh`` under /stages/<name> (with its key)."""
+def link_stages(fh, records: dict) -> None:
+    """/stages/<name> in ``fh``: an HDF5 external link to the stage's cache file group (stored
+    once; the link is relative, so the run directory may be moved); /stages attributes
+    <name>_status, <name>_seconds."""
     group = fh.require_group("stages")
+    here = Path(fh.filename).resolve().parent
     for name, record in records.items():
-        with h5py.File(record.path, "r") as src:
-            src.copy(src[name], group, name=name)
-        group[name].attrs["status"] = record.status
-        group[name].attrs["seconds"] = record.seconds
+        target = Path(record.path).resolve()
+        try:
+            target = target.relative_to(here)
+        except ValueError:
+            pass                 # a cache outside the run directory: absolute link
+        group[name] = h5py.ExternalLink(str(target), f"/{name}")
+        group.attrs[f"{name}_status"] = record.status
+        group.attrs[f"{name}_seconds"] = record.seconds
 
 
 # --------------------------------------------------------------------------- generic I/O
