@@ -40,7 +40,7 @@ class Row:
 
 
 NU = "Neutrinos (all flavours, nu + nubar; all-sky average)"
-GAMMA = "Gamma rays (all-sky average, attenuated on the way)"
+GAMMA = "Gamma rays (all-sky average, after pair production on the way to the Sun)"
 ANISO = "Anisotropy (A = sqrt(3)|a1|/a00, 0 ... 3; contrast = (Imax - Imin)/(Imax + Imin))"
 EG = "Extragalactic (coronae of all other galaxies, cascades included)"
 PLANE = "Galactic plane ([T] cases fitted to Tibet ASgamma regions A and B)"
@@ -73,19 +73,19 @@ def _plane_fit_rows() -> tuple:
 
 #: Every row, in print order (rows whose key a run lacks are left out).
 ROWS = (
-    Row(NU, "corona / IceCube astrophysical flux at 100 TeV", "ratio", "nu_icecube_frac_100TeV"),
-    *(Row(GAMMA, f"corona / Fermi-LAT IGRB at {E}", "ratio", f"gamma_igrb_frac_{E.replace(' ', '')}")
+    Row(NU, "corona / IceCube astrophysical flux at 100 TeV", "-", "nu_icecube_frac_100TeV"),
+    *(Row(GAMMA, f"corona / Fermi-LAT IGRB at {E}", "-", f"gamma_igrb_frac_{E.replace(' ', '')}")
       for E in ("1 GeV", "10 GeV", "100 GeV")),
-    *(Row(ANISO, f"{name}: {what} at {E}", "1", f"{key}_{p}_{E.replace(' ', '')}")
+    *(Row(ANISO, f"{name}: {what} at {E}", "-", f"{key}_{p}_{E.replace(' ', '')}")
       for key, what in (("dipole", "dipole amplitude A"), ("contrast", "contrast"))
       for p, name in (("gamma", "gamma rays"), ("nu", "neutrinos")) for E in ("1 TeV", "1 PeV")),
-    *(Row(EG, f"xi = corona (anticentre) / extragalactic, nu at {E}", "ratio",
+    *(Row(EG, f"xi = corona (anticentre) / extragalactic, nu at {E}", "-",
           f"xi_{E.replace(' ', '')}") for E in ("1 TeV", "1 PeV")),
     *_plane_rows(),
     Row(FIT, "IceCube binned points (no free parameter)", "chi^2", "chi2_icecube", "chi2_icecube_n"),
     Row(FIT, "Fermi-LAT IGRB points (no free parameter)", "chi^2", "chi2_igrb", "chi2_igrb_n"),
     *_plane_fit_rows(),
-    *(Row(MC, f"Monte Carlo / line of sight, gamma all-sky at {E}", "ratio",
+    *(Row(MC, f"Monte Carlo / line of sight, gamma all-sky at {E}", "-",
           f"mc_over_los_{E.replace(' ', '')}") for E in ("1 TeV", "1 PeV")),
 )
 
@@ -119,7 +119,7 @@ def _cell(value, dof=np.nan, p=np.nan) -> str:
     if not np.isfinite(value):
         return ""
     if np.isfinite(dof):
-        return f"{value:.4g}/{int(dof)}, p={p:.2g}"
+        return f"{value:.4g} / {int(dof)}, p = {p:.2g}"
     return f"{value:.4g}"
 
 
@@ -127,23 +127,24 @@ def summary_table(summary: dict) -> str:
     """The printed summary: groups of rows; columns the value (the corona alone in the corona's
     rows) and, when the extragalactic stage ran, the corona + extragalactic value."""
     rows = summary_rows(summary)
-    has_total = any(np.isfinite(r["with_extragalactic"]) for r in rows)
-    width = max([len(r["quantity"]) for r in rows] + [30]) + 2
-    head = (f"{'quantity':<{width}s}{'unit':<22s}{'value':>22s}"
-            + (f"{'+ extragalactic':>24s}" if has_total else ""))
+    cells = [(r["quantity"], r["unit"], _cell(r["corona"], r["dof"], r["p_value_corona"]),
+              _cell(r["with_extragalactic"], r["dof"], r["p_value_with_extragalactic"])) for r in rows]
+    has_total = any(c[3] for c in cells)
+    w = [max([len(c[k]) for c in cells] + [len(h)]) for k, h in
+         enumerate(("quantity", "unit", "value", "+ extragalactic"))]
+    head = (f"  {'quantity':<{w[0]}s}  {'unit':<{w[1]}s}  {'value':>{w[2]}s}"
+            + (f"  {'+ extragalactic':>{w[3]}s}" if has_total else ""))
     lines = [head, "-" * len(head)]
     group = None
-    for r in rows:
+    for r, (label, unit, value, total) in zip(rows, cells):
         if r["group"] != group:
             group = r["group"]
             lines.append(group)
             if group == FIT and any(x["key"] == "chi2_icecube" for x in rows):
                 lines.append(f"  ({ICECUBE_COMMENT})")
-        line = (f"  {r['quantity']:<{width - 2}s}{r['unit']:<22s}"
-                f"{_cell(r['corona'], r['dof'], r['p_value_corona']):>22s}")
-        if has_total:
-            line += f"{_cell(r['with_extragalactic'], r['dof'], r['p_value_with_extragalactic']):>24s}"
-        lines.append(line.rstrip())
+        line = f"  {label:<{w[0]}s}  {unit:<{w[1]}s}  {value:>{w[2]}s}"
+        lines.append((line + (f"  {total:>{w[3]}s}" if has_total else "")).rstrip())
+    lines.append("(unit -: dimensionless)")
     return "\n".join(lines)
 
 

@@ -1,8 +1,10 @@
 """Progress of long computations, as a user sees it.
 
 - Bars (tqdm) name what they do ("line of sight: corona gamma"), are drawn only on MPI rank 0,
-  and appear after the first step is done: a first step that includes numba compiling (minutes
-  on a cold cache) would otherwise show 0/N for minutes and then an ETA extrapolated from it.
+  and count from the first finished step on: until then an indeterminate line shows the
+  elapsed time ("line of sight: corona gamma: first step 00:12"), because a first step that
+  includes numba compiling (minutes on a cold cache) would otherwise show 0/N for minutes and
+  then an ETA extrapolated from it.
 - :func:`note` prints one line for the user (on rank 0, while the command line runs inside
   :func:`user_notes`), e.g. before a rate table is built; :func:`user_notes` also
   installs a numba event listener that notes the first time the kernels of each module are
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 
 from tqdm.auto import tqdm
 
@@ -57,26 +60,55 @@ def describe(progress, default: str) -> str | None:
     return progress if isinstance(progress, str) else default
 
 
+class _FirstStep:
+    """An indeterminate line "DESC: first step ELAPSED", refreshed every second by a thread."""
+
+    def __init__(self, desc: str):
+        self._stop = threading.Event()
+        self._bar = tqdm(total=None, desc=desc, leave=False, dynamic_ncols=True,
+                         bar_format="{desc}: first step {elapsed}")
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+        self._thread.start()
+
+    def _tick(self):
+        while not self._stop.wait(1.0):
+            self._bar.refresh()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+        self._bar.close()
+
+
 class Bar:
-    """A tqdm bar drawn from the first :meth:`update` on (see the module docstring); nothing at
-    all when disabled or off rank 0. ``update(n)`` adds n done units."""
+    """A progress bar (see the module docstring): an elapsed-time line until the first
+    :meth:`update`, then a tqdm bar whose rate and ETA count from there; nothing at all when
+    disabled or off rank 0. ``update(n)`` adds n done units."""
 
     def __init__(self, total, desc: str | None, unit: str = "step", initial: int = 0):
         self.total, self.desc, self.unit, self.n = total, desc, unit, initial
         self.enabled = desc is not None and mpi_rank() == 0
         self._bar = None
+        self._waiting = _FirstStep(desc) if self.enabled else None
 
     def update(self, n: int = 1) -> None:
         self.n += n
         if not self.enabled:
             return
         if self._bar is None:
+            self._close_waiting()
             self._bar = tqdm(total=self.total, initial=self.n, desc=self.desc, unit=self.unit,
                              leave=False, dynamic_ncols=True)
         else:
             self._bar.update(n)
 
+    def _close_waiting(self):
+        if self._waiting is not None:
+            self._waiting.close()
+            self._waiting = None
+
     def close(self) -> None:
+        self._close_waiting()
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -146,8 +178,8 @@ def _compilation_listener(event):
         def on_start(self, ev):
             dispatcher = (ev.data or {}).get("dispatcher")
             module = getattr(getattr(dispatcher, "py_func", None), "__module__", "")
-            if module in _ANNOUNCED:
-                return
+            if module in _ANNOUNCED or not module.startswith(("transport.", "montecarlo.")):
+                return            # numba's own helpers compile inside our kernels' compilation
             first = not _ANNOUNCED
             _ANNOUNCED.add(module)
             what = KERNEL_MODULES.get(module, module or "numba")
