@@ -190,3 +190,26 @@ def test_mpirun_two_ranks_gives_the_serial_run(tiny_run, tmp_path):
         summary = dict(fh["stages/summary"].attrs)
     for key, value in first["summary"].result.items():
         assert summary[key] == pytest.approx(value, rel=1e-12, abs=0), key
+
+
+def test_run_file_links_each_stage_once_and_holds_the_summary_table(tiny_run, tmp_path):
+    """corona_run.h5 stores no stage twice: /stages/<name> are relative external links to
+    cache/<name>.h5 (still valid after moving the directory); /summary holds the scalars and
+    the printed table."""
+    import shutil
+    from montecarlo.pipeline.summary import summary_rows
+    out, first = tiny_run
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    with h5py.File(moved / RUN_FILE, "r") as fh:
+        for name in first:
+            link = fh["stages"].get(name, getlink=True)
+            assert isinstance(link, h5py.ExternalLink) and link.filename == f"cache/{name}.h5"
+            assert fh["stages"].attrs[f"{name}_status"] in ("computed", "cached")
+        np.testing.assert_array_equal(fh["stages/sky/sky/corona/gamma/map"][()],
+                                      first["sky"].result.components[("corona", "gamma")].maps)
+        table = fh["summary/table"][()]
+        rows = summary_rows(first["summary"].result)
+        assert [r.decode() if isinstance(r, bytes) else r for r in table["key"]] == [r["key"] for r in rows]
+        assert table["corona"][0] == rows[0]["corona"]
+    assert (moved / RUN_FILE).stat().st_size < 0.1 * (moved / "cache" / "sky.h5").stat().st_size
