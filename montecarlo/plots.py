@@ -20,6 +20,10 @@ _STYLE = {"cmb": ":", "dust": "--"}
 PARTICLE_NAMES = {"gamma": "gamma rays", "nu": "neutrinos, all flavours",
                   "nu_e": "electron neutrinos (per flavour)", "nu_mu": "muon neutrinos (per flavour)",
                   "nu_tau": "tau neutrinos (per flavour)"}
+#: Legend names of the sky regions of the plane figures.
+FIELD_NAMES = {"cmb": "CMB", "dust": "dust", "ebl": "EBL", "tabulated": "tabulated field"}
+REGION_NAMES = {"tibet_A": "Tibet region A", "tibet_B": "Tibet region B",
+                "lhaaso_inner": "LHAASO inner region", "lhaaso_outer": "LHAASO outer region"}
 
 
 def particle_name(particle: str) -> str:
@@ -77,12 +81,16 @@ def _e2_gev(E_eV, intensity):
     return np.asarray(E_eV) ** 2 * np.asarray(intensity) / _EV_PER_GEV
 
 
-def _finish(fig, ax, path, xlabel, title):
-    """Common axis labels, legend and saving of the E^2 I figures."""
+def _finish(fig, ax, path, xlabel, title, legend_outside=False):
+    """Common axis labels, legend (beside the axes with ``legend_outside``) and saving of the
+    E^2 I figures."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_E2_LABEL)
-    ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    if legend_outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -93,6 +101,13 @@ def _points(ax, pts, fmt, label, scale=1.0, **kw):
     ax.errorbar(pts.E_eV[ok], y[ok], yerr=[lo[ok], hi[ok]], fmt=fmt, label=label, **kw)
     if np.any(pts.upper_limit):
         ax.errorbar(pts.E_eV[~ok], y[~ok], yerr=0.3 * y[~ok], uplims=True, fmt=fmt, **kw)
+
+
+def energy_text(E_eV: float) -> str:
+    """An energy in the largest unit (eV ... EeV) that keeps it >= 1: "1 TeV", "2.5 PeV"."""
+    units = ("eV", "keV", "MeV", "GeV", "TeV", "PeV", "EeV")
+    k = int(np.clip(np.floor(np.log10(E_eV) / 3 + 1e-9), 0, len(units) - 1))
+    return f"{E_eV / 10 ** (3 * k):.3g} {units[k]}"
 
 
 def colour_ticks(lo: float, hi: float, n: int = 6) -> list:
@@ -112,8 +127,9 @@ def plot_sky_map(component, E_eV_all, E_eV, path, decades: float = 4.0):
     values = np.log10(np.maximum(_e2_gev(E_eV_all[k], component.maps[k]), 1e-300))
     hi = float(values.max())
     lo = max(float(values.min()), hi - decades)
-    title = (f"{component.model}: {particle_name(component.particle)}, E = {E_eV_all[k]:.3g} eV"
-             + (f" (attenuated by {', '.join(component.attenuated_by)})" if component.attenuated_by else ""))
+    title = (f"{component.model}: {particle_name(component.particle)} at {energy_text(E_eV_all[k])}"
+             + (f" (attenuated by {', '.join(FIELD_NAMES.get(f, f) for f in component.attenuated_by)})"
+                if component.attenuated_by else ""))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # healpy's own matplotlib deprecations
         hp.projview(values, coord="G", projection_type="mollweide", graticule=True,
@@ -157,11 +173,6 @@ def plot_region_spectra(fits, path, last_bin_fraction=0.6):
         ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
-
-
-#: Legend names of the sky regions of the plane figures.
-REGION_NAMES = {"tibet_A": "Tibet region A", "tibet_B": "Tibet region B",
-                "lhaaso_inner": "LHAASO inner region", "lhaaso_outer": "LHAASO outer region"}
 
 
 def plot_plane_neutrinos(fits, path):
@@ -244,7 +255,7 @@ def plot_extragalactic(products, path, title=""):
     corona's anticentre intensity plus the extragalactic one), IceCube, the Fermi-LAT IGRB and
     the KASCADE / KASCADE-Grande cosmic-ray flux."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 5.2))
+    fig, ax = plt.subplots(figsize=(10.5, 5.2))
     E, s = products.E_eV, products.spectra
     for particle, colour in (("gamma", "tab:red"), ("nu", "tab:blue")):
         name = particle_name(particle)
@@ -263,7 +274,7 @@ def plot_extragalactic(products, path, title=""):
                     color="0.4", ms=4, lw=0.8, label=label)
     ax.set_xlim(E[0], E[-1] * 10)
     ax.set_ylim(1e-12, 1e-4)
-    _finish(fig, ax, path, "energy E [eV]", title or "coronae of all galaxies")
+    _finish(fig, ax, path, "energy E [eV]", title or "coronae of all galaxies", legend_outside=True)
 
 
 def plot_dipole_extragalactic(products, path, title=""):

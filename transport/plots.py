@@ -56,12 +56,13 @@ def config_inputs_sha256(cfg) -> str:
 
 def figure_metadata(cfg=None, config_name: str = "", overrides=None) -> dict:
     """PNG text chunks: the code version, and with ``cfg`` the configuration shown
-    (``config_name``: "default" or a path relative to the repository), its overrides (JSON)
-    and :func:`config_inputs_sha256`."""
+    (``config_name``: "default" or a path relative to the repository), its overrides (JSON: a
+    mapping or a list of "section.key=value", as :func:`transport.load_config` takes them) and
+    :func:`config_inputs_sha256`."""
     meta = {"Software": f"corona {code_version()}", META_VERSION: code_version()}
     if cfg is not None:
         meta.update({META_CONFIG: config_name or "(unnamed)",
-                     META_OVERRIDES: json.dumps(dict(overrides or {}), sort_keys=True),
+                     META_OVERRIDES: json.dumps(overrides or {}, sort_keys=True),
                      META_SHA: config_inputs_sha256(cfg)})
     return meta
 

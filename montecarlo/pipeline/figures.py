@@ -38,8 +38,8 @@ def run_figures(records: dict, outdir) -> list:
     if "extragalactic" in records:
         eg = records["extragalactic"].result
         cfg = sol.config
-        title = (f"coronae of all galaxies: alpha = {cfg.source.alpha:g}, E_cut = "
-                 f"{cfg.source.E_cut_eV:.2g} eV, D0 = {cfg.diffusion.D0_cm2_s:.2g} cm^2/s")
+        title = (f"coronae of all galaxies (alpha = {cfg.source.alpha:g}, E_cut = "
+                 f"{cfg.source.E_cut_eV:.2g} eV, D0 = {cfg.diffusion.D0_cm2_s:.2g} cm$^2$/s)")
         plots.plot_extragalactic(Products(eg["E_eV"], dict(eg["spectra"])),
                                  outdir / "extragalactic_spectra.png", title)
         written.append(outdir / "extragalactic_spectra.png")

@@ -26,6 +26,7 @@ from transport.cosmicrays.normalization import Normalization
 from transport.cosmicrays.solver import Budget, TransportSolution
 from transport.emission.registry import build_emission
 from transport.emission.tables import SphericalEmission
+from transport.plots import stamped
 
 from montecarlo import observations as obs
 from montecarlo.parallel import world
@@ -290,6 +291,7 @@ def run_model(cfg, outdir, *, start_from=None, progress=False, say=print, figure
             summary = fh.create_group("summary")        # the main result, also without cache/
             _save_summary(summary, records["summary"].result)
         if figures:
+            ctx.say("  drawing the figures")
             ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
     return records
 
@@ -316,8 +318,9 @@ def cmd_run(args) -> int:
               stages=("transport", "emission", "sky"))
     say = (lambda text: None) if args.quiet else print
     t0 = time.perf_counter()
-    records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
-                        say=say, figures=not args.no_figures)
+    with stamped(cfg, str(args.config or "default"), args.overrides):    # figure provenance
+        records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
+                            say=say, figures=not args.no_figures)
     comm = world()
     if comm is None or comm.Get_rank() == 0:
         print(f"corona run: {Path(args.outdir) / RUN_FILE} ({time.perf_counter() - t0:.1f} s; stages "

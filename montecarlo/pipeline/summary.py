@@ -119,7 +119,7 @@ def _cell(value, dof=np.nan, p=np.nan) -> str:
     if not np.isfinite(value):
         return ""
     if np.isfinite(dof):
-        return f"{value:.4g} / {int(dof)}, p = {p:.2g}"
+        return f"{value:.4g} / {int(dof)}, p " + (f"= {p:.2g}" if p > 0 else "< 1e-300")
     return f"{value:.4g}"
 
 
@@ -134,7 +134,7 @@ def summary_table(summary: dict) -> str:
          enumerate(("quantity", "unit", "value", "+ extragalactic"))]
     head = (f"  {'quantity':<{w[0]}s}  {'unit':<{w[1]}s}  {'value':>{w[2]}s}"
             + (f"  {'+ extragalactic':>{w[3]}s}" if has_total else ""))
-    lines = [head, "-" * len(head)]
+    lines = ["summary (definitions: docs/pipeline.md, \"The summary\")", head, "-" * len(head)]
     group = None
     for r, (label, unit, value, total) in zip(rows, cells):
         if r["group"] != group:
