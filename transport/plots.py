@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import io
 import json
 
 import numpy as np
+from PIL import Image, PngImagePlugin
 
 from transport.core.config import default_config_path, read_toml
 from transport.core.constants import GEV_EV, M_P_EV
@@ -78,9 +80,17 @@ def stamped(cfg, config_name: str = "", overrides=None):
 
 
 def save_figure(fig, path, dpi: int = 120) -> None:
-    """Save ``fig`` as PNG with its provenance text chunks, and close it."""
-    fig.savefig(path, dpi=dpi, metadata=_STAMP.get() or figure_metadata())
+    """Save ``fig`` as an 8-bit palette PNG (a quarter of the RGBA size; line plots and
+    colour maps have fewer than 256 colours) with its provenance text chunks, and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
     _pyplot().close(fig)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (_STAMP.get() or figure_metadata()).items():
+        info.add_text(key, value)
+    image = Image.open(buffer).convert("RGB")
+    image.quantize(colors=256, dither=Image.Dither.NONE).save(path, format="PNG", optimize=True,
+                                                              pnginfo=info)
 
 
 def plot_spectra(solution, path, radii_kpc=SPECTRUM_RADII_KPC):
