@@ -52,8 +52,8 @@ def plot_survival(opacity, sources, fields, path, E_eV=None, max_distance_kpc=30
     ax1.set_xlabel(r"$E_\gamma$ [eV]")
     ax1.set_ylabel(r"$P_{\rm surv}$")
     ax1.set_ylim(0.0, 1.02)
-    ax1.set_title(f"solid: {'+'.join(fields)}" + (", dotted: CMB, dashed: dust"
-                                                  if len(parts) > 1 else ""), fontsize=10)
+    ax1.set_title(f"solid: {' + '.join(FIELD_NAMES.get(f, f) for f in fields)}"
+                  + (", dotted: CMB, dashed: dust" if len(parts) > 1 else ""), fontsize=10)
     ax1.legend(fontsize=8, loc="lower left")
     dist = np.linspace(0.0, max_distance_kpc, 121)
     families = (("tab:red", "darkred"), ("tab:blue", "navy"))
@@ -62,7 +62,7 @@ def plot_survival(opacity, sources, fields, path, E_eV=None, max_distance_kpc=30
             for style, flds in parts:
                 P = opacity.survival_probability(np.array([E0]), l, b, dist, flds)[:, 0]
                 ax2.plot(dist, P, style, color=family[min(k, 1)], lw=(1.0, 2.5, 1.6)[k],
-                         label=f"{E0 / 1e12:g} TeV, l = {l:g}, b = {b:g}" if style == "-" else None)
+                         label=f"{energy_text(E0)}, l = {l:g}, b = {b:g}" if style == "-" else None)
     ax2.set_xlabel("distance of the source from the Sun [kpc]")
     ax2.set_ylabel(r"$P_{\rm surv}$")
     ax2.set_ylim(0.0, 1.02)
