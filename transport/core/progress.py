@@ -163,7 +163,8 @@ def user_notes(enabled: bool = True, say=None):
         else:
             event.register("numba:compile", _compilation_listener(event))
         _LISTENING.append(True)
-    _SAY.append(say or (lambda text: print(f"corona: {text}", file=sys.stderr, flush=True)))
+    # tqdm.write: clears the bars on stderr, prints the line, redraws them
+    _SAY.append(say or (lambda text: tqdm.write(f"corona: {text}", file=sys.stderr)))
     try:
         yield
     finally:
