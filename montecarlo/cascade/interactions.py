@@ -38,7 +38,6 @@ import numpy as np
 
 from transport.core.constants import M_E_EV, SIGMA_T_CM2
 from transport.core.errors import ArgumentError
-from transport.core.progress import track
 
 from montecarlo.cascade import cosmology as cosmo
 from montecarlo.fields import cmb as cmb_field
@@ -240,6 +239,7 @@ def z_max_of(model: str, z_max: float) -> float:
 def build_arrays(model: str, cosmology_name: str, z_max: float, T0_K: float = cmb_field.T0_K,
                  progress=False) -> dict:
     """Compute the arrays of :class:`CascadeTables` (a few seconds)."""
+    from tqdm.auto import tqdm
     E = _log_grid(*E_TABLE_RANGE_EV, E_PER_DECADE)
     x = _log_grid(*X_RANGE_EV, X_PER_DECADE)
     xr = _log_grid(*X_RANGE_EV, X_PER_DECADE_RATES)
@@ -251,7 +251,7 @@ def build_arrays(model: str, cosmology_name: str, z_max: float, T0_K: float = cm
     # rates of comoving energies E at every tau node: local energy E (1 + z)
     rate_g = np.empty((E.size, n_zt))
     rate_e = np.empty((E.size, n_zt))
-    for k in track(range(n_zt), progress, f"cascade interaction rates ({model} EBL + CMB)", unit="z"):
+    for k in tqdm(range(n_zt), desc="cascade rates", disable=not progress, leave=False):
         F = F_of_x(xr, target_density(xr, min(z_tau[k], z_max), model, T0_K))
         El = E * (1.0 + z_tau[k])
         rate_g[:, k] = rate_integrands(El, xr, F, False) @ wx
