@@ -410,7 +410,7 @@ def resolve_and_check(cfg: dict) -> None:
     t_end = time["t_end_gyr"]
     if source["history"] == "seed" and t_end > SEED_HISTORY_END_GYR:
         raise ConfigError(
-            f"time.t_end_gyr = {t_end:g} is beyond the [C] injection history, which ends at "
+            f"time.t_end_gyr = {t_end:g} is beyond the seed injection history, which ends at "
             f"{SEED_HISTORY_END_GYR:g} Gyr (h = 0): use t_end_gyr <= {SEED_HISTORY_END_GYR:g} or "
             'source.history = "constant"')
     _check_emission(cfg)
