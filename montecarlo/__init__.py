@@ -17,11 +17,15 @@ Monte Carlo (docs/montecarlo.md):
     monte_carlo(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=..., seed=...,
                 estimator="expected")                                 -> MCResult (maps, errors)
 
-Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
+Citations [C], [T], [L], [K], [D] are the papers the model follows, referenced in full in docs/physics.md.
 Extragalactic (electromagnetic cascades, docs/extragalactic.md):
     cascade_spectrum(z_source, E_inj_min_eV, E_inj_max_eV, index, ebl_model="dominguez",
                      E_min_eV=1e8, n_primaries=2000, seed=1)  -> E_eV, E2dNdE, E2dNdE_err, energy_fraction
 """
+from transport.core.cachedir import configure_numba_cache
+
+configure_numba_cache()          # before any kernel module is imported (transport.core.cachedir)
+
 from montecarlo.cascade.api import cascade_spectrum
 from montecarlo.lineofsight.integrator import intensity
 from montecarlo.opacity.api import (Opacity, mean_free_path_kpc, optical_depth_cosmological,

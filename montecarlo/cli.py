@@ -2,7 +2,7 @@
 
     corona transport [CONFIG] -o OUT.h5 [--plots]     CR density in the corona and the
                                                       emissivities of every emission model
-    corona figures transport [CONFIG] --outdir DIR    seed 004 Fig. 2 and 3 as PNG
+    corona figures transport [CONFIG] --outdir DIR    [C] Fig. 2 and 3 as PNG
     corona survival [CONFIG] --l L --b B --distance-kpc D [--fields cmb,dust] [--plot PNG]
                                                       pair-production survival probability
     corona sky [CONFIG] -o OUT.h5 [--plots] [--fits]  transport, emission, HEALPix maps,
@@ -11,14 +11,15 @@
                                                       Monte Carlo maps, all-sky, regions,
                                                       dipole with errors (docs/montecarlo.md)
     corona extragalactic [CONFIG] -o OUT.h5 [--plots] Milky Way corona + coronae of all galaxies
-                                                      (EM cascades; mpirun-capable), seed 004 Fig. 4-7
+                                                      (EM cascades; mpirun-capable), [C] Fig. 4-7
     corona run [CONFIG] [-o DIR] [--from STAGE=FILE]  the full chain for one model, cached stages,
                                                       one HDF5 file, figures, summary table
     corona scan SCAN.toml -o DIR [--plot]             a parameter scan (mpirun -n N: task farm),
                                                       restartable, one file per point
     corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
                                                       a failure; under mpirun also the MPI path)
-    corona paper [-o DIR] [--seed C|T|L|D|K|all]      the five papers' figures and DIR/agreement.json
+    corona paper [-o DIR] [--paper C|T|L|D|K|all]     the five papers' figures and DIR/agreement.json
+    corona paper --gallery -o docs/figures            the README gallery from the default config
     corona config show [CONFIG]                       the fully resolved configuration
     corona config keys                                every key, default, range, meaning
 
@@ -35,6 +36,7 @@ import warnings
 
 from transport.core.errors import CoronaError
 from transport.core.output import code_version
+from transport.core.progress import user_notes
 from transport.core.safety import Terminated, sigterm_as_interrupt
 
 from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_survival,
@@ -80,15 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw OUT_spectra.png, OUT_profile.png and OUT_emission.png")
     p.set_defaults(func=cmd_transport)
 
-    p = sub.add_parser("figures", help="reproduce the seed papers' figures as PNG")
-    p.add_argument("which", choices=["transport"], help="transport: seed 004 Fig. 2 and 3")
+    p = sub.add_parser("figures", help="reproduce the papers' figures as PNG")
+    p.add_argument("which", choices=["transport"],
+                   help="transport: [C] Fig. 2 and 3 (Kalashev & Troitsky 2016)")
     _common(p)
     p.add_argument("--outdir", default="runs/figures",
                    help="directory for the PNG files (default: %(default)s)")
     p.set_defaults(func=cmd_figures)
 
     p = sub.add_parser("survival", help="pair-production survival probability P_surv(E) "
-                       "from a Galactic source to the Sun (seed 000 Fig. 5)")
+                       "from a Galactic source to the Sun ([T] Fig. 5, Fang & Murase 2021)")
     _common(p)
     p.add_argument("--l", type=float, required=True, metavar="DEG", help="Galactic longitude [deg]")
     p.add_argument("--b", type=float, required=True, metavar="DEG", help="Galactic latitude [deg]")
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--E-max-eV", type=float, default=1e17, help="highest energy [eV] (1e17)")
     p.add_argument("--per-decade", type=int, default=8, help="energies per decade (8)")
     p.add_argument("--plot", metavar="PNG", default=None,
-                   help="also draw seed 000 Fig. 5 (P_surv vs energy and vs distance)")
+                   help="also draw [T] Fig. 5 (P_surv vs energy and vs distance)")
     p.set_defaults(func=cmd_survival)
 
     p = sub.add_parser("sky", help="maps, region spectra, dipole and Galactic-plane fits")
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mc)
 
     p = sub.add_parser("extragalactic", help="Milky Way corona plus the coronae of all other "
-                       "galaxies, with electromagnetic cascades (seed 004 Fig. 4-7)")
+                       "galaxies, with electromagnetic cascades ([C] Fig. 4-7)")
     _common(p)
     p.add_argument("-o", "--output", default="runs/extragalactic.h5",
                    help="output HDF5 file (default: %(default)s)")
@@ -144,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extragalactic)
 
     p = sub.add_parser("run", help="the full chain for one model (transport, emission, sky, "
-                       "optional Monte Carlo and extragalactic stages, summary, figures); "
-                       "works under mpirun")
+                       "Galactic-plane fits, optional Monte Carlo and extragalactic stages, "
+                       "summary, figures); works under mpirun")
     _common(p)
     p.add_argument("-o", "--outdir", default="corona_run", help="output directory (corona_run)")
     p.add_argument("--from", dest="start_from", action="append", default=[], metavar="STAGE=FILE",
@@ -175,10 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ci (fast, ~1 min) or full (production grids)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("paper", help="regenerate the seed papers' figures (runs/paper/) as PNG")
+    p = sub.add_parser("paper", help="regenerate the papers' figures (runs/paper/) as PNG, or "
+                       "the README gallery (--gallery)")
     p.add_argument("-o", "--outdir", default="runs/paper/figures", help="output directory")
-    p.add_argument("--seed", choices=["004", "000", "C", "T", "L", "D", "K", "all"], default="all",
-                   help="which paper's figures: C (= 004), T (= 000), L, D, K (default all)")
+    p.add_argument("--paper", choices=["C", "T", "L", "D", "K", "all"], default="all",
+                   help="which paper's figures: C = Kalashev & Troitsky 2016, T = Fang & Murase "
+                        "2021, L = Shao et al. 2023, D = Grasso et al. (DRAGON CR sea), "
+                        "K = Ambrosone et al. 2025 (default all)")
+    p.add_argument("--gallery", action="store_true",
+                   help="draw every figure of docs/figures from the default config instead "
+                        "(corona paper --gallery -o docs/figures)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_paper)
 
@@ -199,7 +208,9 @@ def main(argv=None) -> int:
     interrupted write are removed (docs/robustness.md)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(), sigterm_as_interrupt():
+    # user_notes: "compiling kernels, first run only", rate-table builds (rank 0)
+    with warnings.catch_warnings(), sigterm_as_interrupt(), \
+            user_notes(not getattr(args, "quiet", False)):
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:

@@ -45,12 +45,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from transport.core.errors import CoronaError
 from transport.core.output import atomic_hdf5, claim_output
 from transport.core.sealed import (RebuildWarning, SealError, finite_problem, read_sealed, seal,
                                    shape_problem)
+from transport.core.progress import Bar, describe
 
 #: Environment variables set by common MPI launchers (MPICH/Hydra, Intel MPI, Open MPI, PMIx,
 #: Slurm with PMI2).
@@ -349,8 +349,7 @@ def run_batches(simulate: Callable[[int], np.ndarray], n_batches: int, tally_sha
     if comm is not None and size > 1:
         from mpi4py import MPI  # present: world() imported it
         op = MPI.Op.Create(_dd_reduce_op, commute=True)
-    bar = tqdm(total=n_batches, initial=done, desc=desc, unit="batch",
-               disable=not progress or rank != 0, leave=False)
+    bar = Bar(n_batches, describe(progress, desc), "batch", initial=done)
     try:
         with _stop_on_signals() as stop:
             while done < n_batches:

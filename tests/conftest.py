@@ -62,3 +62,15 @@ def corona_emissions(baseline):
     from transport.emission.registry import build_emission
     cfg = baseline.config
     return {p: build_emission(cfg, "corona", p, baseline) for p in ("gamma", "nu")}
+
+
+@pytest.fixture
+def serial_numba():
+    """numba's parallel kernels on one thread for the test: references that call them one point
+    at a time (scipy quad, ODE solvers) otherwise pay a parallel launch per point, ~25x slower
+    on a busy 2-core machine for the same numbers."""
+    import numba
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(threads)

@@ -112,7 +112,7 @@ def test_below_and_above_the_dust_table():
 @pytest.mark.parametrize("l, b, d", [(0.0, 0.0, 8.5), (30.0, 2.0, 12.0), (120.0, -40.0, 6.0),
                                      (0.0, 0.0, 20.0)])
 @pytest.mark.parametrize("mode", ["anisotropic", "angle_averaged"])
-def test_path_integral_against_scipy_quad(table, l, b, d, mode):
+def test_path_integral_against_scipy_quad(table, l, b, d, mode, serial_numba):
     """Numba composite Gauss-Legendre (0.25 kpc segments, 4 nodes) against scipy.quad of
     the same interpolated rate along the path: required < 1 % (measured < 1e-4); the path
     through the Galactic centre (d = 20 kpc) passes the R = 0 kink of the table."""

@@ -29,7 +29,8 @@ from montecarlo.pipeline.stages import Context, Stage, StageError, run_stages
 #: CI-size model: coarse transport grid, nside-2 maps at 1 energy per decade, CMB only.
 TINY = {"grid.cells_per_decade": 12, "grid.E_per_decade": 4, "time.dt_max_gyr": 0.5,
         "emission.E_per_decade": 3, "sky.nside": 2, "sky.E_per_decade": 1, "sky.fields": ["cmb"],
-        "sky.regions": ["tibet_A"], "pipeline.extragalactic": "off", "pipeline.mc": "off"}
+        "sky.regions": ["tibet_A"], "pipeline.extragalactic": "off", "pipeline.mc": "off",
+        "galactic_plane.fit": False}
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,28 @@ def test_mpirun_two_ranks_gives_the_serial_run(tiny_run, tmp_path):
         summary = dict(fh["stages/summary"].attrs)
     for key, value in first["summary"].result.items():
         assert summary[key] == pytest.approx(value, rel=1e-12, abs=0), key
+
+
+def test_run_file_links_each_stage_once_and_holds_the_summary_table(tiny_run, tmp_path):
+    """corona_run.h5 stores no stage twice: /stages/<name> are relative external links to
+    cache/<name>.h5 (still valid after moving the directory); /summary holds the scalars and
+    the printed table."""
+    import shutil
+    from montecarlo.pipeline.summary import summary_rows
+    out, first = tiny_run
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    with h5py.File(moved / RUN_FILE, "r") as fh:
+        for name in first:
+            link = fh["stages"].get(name, getlink=True)
+            assert isinstance(link, h5py.ExternalLink) and link.filename == f"cache/{name}.h5"
+            assert fh["stages"].attrs[f"{name}_status"] in ("computed", "cached")
+        np.testing.assert_array_equal(fh["stages/sky/sky/corona/gamma/map"][()],
+                                      first["sky"].result.components[("corona", "gamma")].maps)
+        table = fh["summary/table"][()]
+        rows = summary_rows(first["summary"].result)
+        assert [r.decode() if isinstance(r, bytes) else r for r in table["key"]] == [r["key"] for r in rows]
+        assert table["corona"][0] == rows[0]["corona"]
+        stored = []
+        fh.visit(stored.append)                # hard links only: what the file itself holds
+    assert stored and all(name == "stages" or name.startswith("summary") for name in stored), stored

@@ -14,7 +14,7 @@ TINY = {"grid.cells_per_decade": 12, "grid.E_per_decade": 4, "time.dt_max_gyr": 
         "emission.E_per_decade": 3, "sky.nside": 2, "sky.E_per_decade": 1, "sky.fields": ["cmb"],
         "sky.regions": ["tibet_A"], "pipeline.extragalactic": "on", "pipeline.mc": "on",
         "mc.n_photons": 8192, "mc.batch_photons": 2048, "mc.nside": 1, "mc.E_eV": [1e12, 1e15],
-        "mc.fields": ["cmb"], "mc.regions": ["tibet_A"]}
+        "mc.fields": ["cmb"], "mc.regions": ["tibet_A"], "galactic_plane.fit": False}
 
 
 @pytest.fixture(scope="module")

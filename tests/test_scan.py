@@ -136,6 +136,11 @@ def test_killed_scan_resumes_without_loss_or_repeats(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{n - len(before)} computed (0 failed), {len(before)} finished before" in done.stdout
+    assert "1 worker (mpirun -n 2: rank 0 distributes the points" in done.stdout   # says so
+    lines = done.stdout.splitlines()
+    table = lines[next(k for k, line in enumerate(lines) if line.startswith("point ")):]
+    assert "diffusion.D0_cm2_s" in table[0] and "nu/IceCube@100TeV" in table[0]
+    assert len(table) == 2 + n and all(" ok " in row for row in table[2:])
     for i in range(n):
         got, want = read_point(point_path(out, i)), read_point(point_path(ref, i))
         assert got["status"] == want["status"] == "ok"

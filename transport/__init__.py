@@ -13,8 +13,14 @@ Public API:
         -> the configured models ("corona", "disk", "cocoons", "extra1", "extra2")
     read_emission(hdf5_dataset) -> the SphericalEmission or AxisymmetricEmission saved there
 
-Citations [C], [T], [L], [K], [D] are the seed papers, referenced in full in docs/physics.md.
+Citations [C], [T], [L], [K], [D] are the papers the model follows, referenced in full in
+docs/physics.md. Importing the package points numba's kernel cache at the project's cache
+directory (:mod:`transport.core.cachedir`).
 """
+from transport.core.cachedir import configure_numba_cache
+
+configure_numba_cache()          # before any kernel module is imported
+
 from transport.core.config import Config, load_config
 from transport.emission.corona import YieldRangeWarning, corona_emission
 from transport.emission.tables import AxisymmetricEmission, SphericalEmission, read_emission

@@ -17,6 +17,7 @@ import numpy as np
 
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
+from transport.core.progress import track
 
 from montecarlo.lineofsight import kernels as lk
 from montecarlo.geometry import direction_from_lb, sun_position_kpc
@@ -158,14 +159,14 @@ def integrate_rays(emission, E_eV, o, dirs, kappa_fn=None, alpha=ALPHA, progress
     ``geometry`` description (see :func:`ray_geometry`); kappa_fn(E_eV, x, y, z, ux, uy, uz)
     -> 1/lambda (n_E, N) [1/kpc] for photons moving along u, or None for no attenuation.
     """
-    from tqdm.auto import tqdm
-
     E = np.atleast_1d(np.asarray(E_eV, dtype=float))
     dirs = np.atleast_2d(np.asarray(dirs, dtype=float))
     geometry = ray_geometry(emission)
     out = np.empty((E.size, dirs.shape[0]))
-    for a in tqdm(range(0, dirs.shape[0], CHUNK_RAYS), desc="line of sight", unit="chunk",
-                  disable=not progress, leave=False):
+    what = " ".join(str(emission.attrs[k]) for k in ("model", "particle")
+                    if k in getattr(emission, "attrs", {}))
+    for a in track(range(0, dirs.shape[0], CHUNK_RAYS), progress,
+                   f"line of sight: {what or 'emission'}", unit="chunk"):
         b = min(a + CHUNK_RAYS, dirs.shape[0])
         out[:, a:b] = _integrate_chunk(emission, E, o, dirs[a:b], geometry, kappa_fn, alpha)
     return out * KPC_CM / (4.0 * np.pi)

@@ -26,6 +26,7 @@ import numpy as np
 from transport.core.config import Config, load_config
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
+from transport.core.progress import notes_enabled
 
 from montecarlo.opacity import ratetables
 from montecarlo.fields import FIELD_NAMES, ISOTROPIC_FIELDS
@@ -87,7 +88,8 @@ def _check_scalar(value, argument, lo=None, hi=None) -> float:
 
 
 def _auto_progress(progress):
-    return sys.stderr.isatty() if progress is None else bool(progress)
+    """progress=None: bars on a terminal, and on the command line (under mpirun stderr is a pipe)."""
+    return (sys.stderr.isatty() or notes_enabled()) if progress is None else bool(progress)
 
 
 class Opacity:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +41,8 @@ from transport.core.sealed import array_digest  # the project's one checksum (st
 from montecarlo.fields import ebl as ebl_field
 from montecarlo.fields import tabulated
 from transport.core.data import input_path
+from transport.core.cachedir import cache_root
+from transport.core.progress import note, track
 from montecarlo.fields.dust import direct_photon_density
 from montecarlo.opacity.breit_wheeler import anisotropic_rate_per_cm
 
@@ -109,11 +110,7 @@ def cache_directory(cfg) -> Path:
     value = cfg.opacity.cache_dir
     if value and value != "auto":
         return Path(value).expanduser()
-    if os.environ.get("CORONA_CACHE_DIR"):
-        return Path(os.environ["CORONA_CACHE_DIR"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "corona"
-    return Path.home() / ".cache" / "corona"
+    return cache_root()
 
 
 def _file_digest(path: Path) -> str:
@@ -230,6 +227,7 @@ def cached_table(kind: str, cfg, spec: dict, build, units: dict, progress=False)
     arrays = _load_cached(path, key, units)
     if arrays is not None:
         return arrays, path, False
+    note(f"building the {kind} rate table (first run only; cached in {directory})")
     arrays = build(progress)
     problem = table_problem(arrays)
     if problem:               # would be rejected on every load: keep it in memory only
@@ -365,11 +363,9 @@ def ebl_table(cfg, model=None, progress=False):
             "E": [E_MIN_EV, E_MAX_EV, 32], "z": [float(z[-1]), int(z.size)]}
 
     def build(progress):
-        from tqdm import tqdm
         n = dens.dn_deps(eps, z)                               # (n_eps, n_z)
         ln_rate = np.empty((z.size, E.size))
-        for iz in tqdm(range(z.size), desc=f"EBL rates ({model})", disable=not progress,
-                       leave=False):
+        for iz in track(range(z.size), progress, f"EBL pair-production rates ({model})", unit="z"):
             ln_rate[iz] = np.log(np.maximum(isotropic_rate_per_cm(E, eps, n[:, iz]), 1e-300))
         return {"E_eV": E, "z": z, "rate_per_cm": np.exp(ln_rate)}
     arrays, _, _ = cached_table(f"ebl-{model}", cfg, spec, build,
@@ -671,8 +667,6 @@ def dust_spec(cfg) -> dict:
 
 def build_dust_arrays(model: DustModel, grid: dict, progress=False) -> dict:
     """Compute the dust rate table (see :class:`DustRateTable`) as plain arrays."""
-    from tqdm import tqdm
-
     E = energy_grid(grid["E_per_decade"], *DUST_E_RANGE_EV)
     kern = dust_kernels(model, E, grid["n_T"], grid["y_ratio"])
     dirs = photon_directions(grid["n_mu_k"], grid["n_phi_k"], grid["group"])
@@ -687,8 +681,7 @@ def build_dust_arrays(model: DustModel, grid: dict, progress=False) -> dict:
     energy = np.empty((R.size, z.size))
     Qc = np.ascontiguousarray(kern.Q)
     Pc = np.ascontiguousarray(kern.P)
-    for iR in tqdm(range(R.size), desc="dust rate table", unit="R", disable=not progress,
-                   leave=False):
+    for iR in track(range(R.size), progress, "dust pair-production table (first run only)", unit="R"):
         _kernels.build_points(
             np.full(z.size, R[iR]), z, look, dirs.w_half, dirs.group_of, dirs.group_w,
             int(dirs.group_of.max()) + 1, comp, model.T_scale_kpc, model.r_sun_kpc, kern.lnT[0],

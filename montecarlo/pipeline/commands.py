@@ -4,7 +4,6 @@ is in :mod:`montecarlo.cli`."""
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from transport.plots import plot_corona_emission, plot_radial_profiles, plot_spe
 from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import check_fields, opacity_for
+from montecarlo.pipeline.figures import plot_fixed_source_profiles
 from montecarlo.pipeline.preflight import preflight
 from montecarlo.plots import FIG5_SOURCES, plot_survival
 from montecarlo.sky.maps import make_sky, write_fits_maps, write_sky
@@ -75,25 +75,16 @@ def cmd_transport(args) -> int:
 
 
 # --------------------------------------------------------------------------- figures
-SEED_D0_CM2_S = (1.2e29, 4e30)
-
-
 def cmd_figures(args) -> int:
-    """Seed 004 Fig. 2 (two D0 at one fixed source normalisation) and Fig. 3."""
+    """[C] Fig. 2 (two D0 at one fixed source normalisation) and Fig. 3."""
     cfg = _load(args)
     preflight(cfg, outdirs=[(args.outdir, "--outdir")], stages=("transport",), fields=())
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     base = solve(cfg, progress=not args.quiet)
     plot_spectra(base, outdir / "fig3_cr_spectra.png")
-    fixed = {"normalization.mode": "rate", "normalization.Q0_cm3_s_eV": base.Q0_cm3_s_eV}
-    profiles = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # D0 = 4e30 leaves the diffusion regime at the top energies
-        for D0 in SEED_D0_CM2_S:
-            sol = solve(cfg.with_overrides({**fixed, "diffusion.D0_cm2_s": D0}), progress=not args.quiet)
-            profiles[f"D0 = {D0:.2g} cm$^2$/s"] = sol
-    plot_radial_profiles(profiles, 1e14, outdir / "fig2_cr_radial.png")
+    plot_fixed_source_profiles(cfg, base.Q0_cm3_s_eV, outdir / "fig2_cr_radial.png",
+                               progress=not args.quiet)
     _say(args, f"wrote {outdir / 'fig2_cr_radial.png'} and {outdir / 'fig3_cr_spectra.png'} "
                f"(fixed Q0 = {base.Q0_cm3_s_eV:.3e} cm^-3 s^-1 eV^-1)")
     return 0

@@ -1,5 +1,5 @@
 """``corona extragalactic``: the Milky Way corona plus the coronae of all other galaxies
-(seed 004 Sec. IV-V, Fig. 4-7; docs/extragalactic.md). Under mpirun every rank helps build the
+([C] Sec. IV-V, Fig. 4-7; docs/extragalactic.md). Under mpirun every rank helps build the
 cascade response table (when it is neither bundled nor cached); rank 0 does the rest."""
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def cmd_extragalactic(args) -> int:
               stages=() if args.write_table else ("transport", "emission"))
     universe, spec = specs_from_config(cfg)
     t0 = time.perf_counter()
-    table = response_table(cfg, spec, progress=not args.quiet)
+    table = response_table(cfg, spec, progress=not args.quiet and rank_and_size(world())[0] == 0)
     if rank_and_size(world())[0] != 0:
         return 0
     t_table = time.perf_counter() - t0
@@ -195,7 +195,8 @@ def pipeline_result(cfg, inputs, comm=None, progress=False, checkpoint_dir=None)
     if "gamma" not in corona or "nu" not in corona:
         raise ArgumentError('the extragalactic stage needs emission.models to include "corona" '
                             'and emission.particles to include "gamma" and "nu"')
-    table = response_table(cfg, spec, progress=progress)
+    # every rank helps build the table; only rank 0 draws its bars
+    table = response_table(cfg, spec, progress=progress and rank_and_size(comm)[0] == 0)
     x = cfg.extragalactic
     E = log_grid(x.E_min_eV, x.E_max_eV, x.E_per_decade)
     lo, hi = corona["gamma"].E_eV[0], corona["gamma"].E_eV[-1]

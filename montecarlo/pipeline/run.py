@@ -1,11 +1,13 @@
 """``corona run``: the full chain for one model, as cached stages (see :mod:`.stages`).
 
-transport -> emission -> sky (line of sight) -> [mc] -> [extragalactic] -> summary -> figures
+transport -> emission -> sky (line of sight) -> galactic_plane -> [mc] -> [extragalactic]
+-> summary -> figures
 
 The stages in brackets are used when their packages exist and the [pipeline] section asks for
-them (:mod:`.optional`). Everything goes into one HDF5 file (``DIR/corona_run.h5``: /stages/<name>
-for every stage, with its cache key, plus provenance), the PNG figures into DIR, and a short
-summary table is printed.
+them (:mod:`.optional`); galactic_plane ([T] fits, :mod:`.plane`) when galactic_plane.fit.
+``DIR/corona_run.h5`` holds the provenance, the summary table and /stages/<name>: an HDF5
+external link to the stage's cache file DIR/cache/<name>.h5 (each result is stored once), the
+PNG figures go into DIR, and the summary table is printed (:mod:`.summary`).
 """
 from __future__ import annotations
 
@@ -26,12 +28,15 @@ from transport.cosmicrays.normalization import Normalization
 from transport.cosmicrays.solver import Budget, TransportSolution
 from transport.emission.registry import build_emission
 from transport.emission.tables import SphericalEmission
+from transport.plots import stamped
 
 from montecarlo import observations as obs
 from montecarlo.parallel import claimed, on_root, world
 from montecarlo.pipeline import optional
 from montecarlo.pipeline.figures import run_figures
-from montecarlo.pipeline.stages import SEALED_ATTRS, Context, Stage, copy_stages, run_stages
+from montecarlo.pipeline.plane import plane_stage, plane_summary
+from montecarlo.pipeline.summary import summary_table, write_summary_table
+from montecarlo.pipeline.stages import SEALED_ATTRS, Context, Stage, link_stages, run_stages
 from montecarlo.sky.maps import SkyComponent, SkyProducts, make_sky, write_sky
 from montecarlo.pipeline.preflight import preflight
 
@@ -214,15 +219,17 @@ def _observations():
 
 
 def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticentre=None,
-              eg=None) -> dict:
-    """The summary scalars of one model from its all-sky spectra, dipole amplitudes and (when
-    given) the extragalactic part ``eg`` = {"E_eV", "gamma", "nu"} isotropic intensities.
+              eg=None, gamma_contrast=None, nu_contrast=None) -> dict:
+    """The summary scalars of one model from its all-sky spectra, dipole amplitudes, (when
+    given) contrasts and the extragalactic part ``eg`` = {"E_eV", "gamma", "nu"} isotropic
+    intensities.
 
     Keys: nu_icecube_frac_100TeV, gamma_igrb_frac_{1,10,100}GeV, dipole_{gamma,nu}_{1TeV,1PeV},
-    chi2_icecube (+ _n), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}, the
-    seed's xi = I_MW(anticentre) / I_EG (docs/physics.md, section 6) of the neutrinos (no
+    contrast_{gamma,nu}_{1TeV,1PeV} (with the contrasts), chi2_icecube and chi2_igrb (+ _n,
+    the number of points), with ``eg``: the same with suffix _total and xi_{1TeV,1PeV}, [C]'s
+    xi = I_MW(anticentre) / I_EG (docs/physics.md, section 6) of the neutrinos (no
     absorption: for gamma rays I_EG vanishes at PeV energies); ``anticentre`` is then the
-    neutrino intensity towards l = 180 deg, b = 0."""
+    neutrino intensity towards l = 180 deg, b = 0. The printed table: :mod:`.summary`."""
     igrb, icecube, icecube_100TeV = _observations()
     out = {"nu_icecube_frac_100TeV": loglog_at(E_eV, nu_all_sky, SUMMARY_ICECUBE_E_EV) / icecube_100TeV}
     for E in SUMMARY_IGRB_E_EV:
@@ -231,7 +238,11 @@ def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticent
     for E, tag in zip(SUMMARY_DIPOLE_E_EV, ("1TeV", "1PeV")):
         out[f"dipole_gamma_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), gamma_dipole))
         out[f"dipole_nu_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), nu_dipole))
+        for particle, values in (("gamma", gamma_contrast), ("nu", nu_contrast)):
+            if values is not None:
+                out[f"contrast_{particle}_{tag}"] = float(np.interp(np.log(E), np.log(E_eV), values))
     out["chi2_icecube"], out["chi2_icecube_n"] = _chi2(icecube, E_eV, nu_all_sky)
+    out["chi2_igrb"], out["chi2_igrb_n"] = _chi2(igrb, E_eV, gamma_all_sky)
     if eg is not None:
         g_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["gamma"], 1e-300))))
         n_eg = np.exp(np.interp(np.log(E_eV), np.log(eg["E_eV"]), np.log(np.maximum(eg["nu"], 1e-300))))
@@ -239,7 +250,6 @@ def summarise(E_eV, gamma_all_sky, nu_all_sky, gamma_dipole, nu_dipole, anticent
                           gamma_dipole * gamma_all_sky / (gamma_all_sky + g_eg),
                           nu_dipole * nu_all_sky / (nu_all_sky + n_eg))
         out.update({f"{k}_total": v for k, v in total.items()})
-        out["chi2_igrb_total"], out["chi2_igrb_total_n"] = _chi2(igrb, E_eV, gamma_all_sky + g_eg)
         if anticentre is not None:
             for E, tag in zip(SUMMARY_XI_E_EV, ("1TeV", "1PeV")):
                 out[f"xi_{tag}"] = loglog_at(E_eV, anticentre, E) / loglog_at(E_eV, n_eg, E)
@@ -259,7 +269,10 @@ def _summary(cfg, inputs, ctx) -> dict:
     eg = inputs.get("extragalactic")
     result = summarise(sky.E_eV, gamma.all_sky, nu.all_sky, gamma.dipole_amplitude,
                        nu.dipole_amplitude, anticentre_intensity(nu),
-                       optional.isotropic_spectra(eg) if eg is not None else None)
+                       optional.isotropic_spectra(eg) if eg is not None else None,
+                       gamma.contrast, nu.contrast)
+    if inputs.get("galactic_plane") is not None:
+        result.update(plane_summary(inputs["galactic_plane"]))
     mc = inputs.get("mc")
     if mc is not None:
         result.update(optional.mc_summary(mc, sky))
@@ -269,6 +282,7 @@ def _summary(cfg, inputs, ctx) -> dict:
 def _save_summary(group, summary):
     for k, v in summary.items():
         group.attrs[k] = v
+    write_summary_table(group, summary)
 
 
 def _load_summary(group, cfg):
@@ -276,20 +290,21 @@ def _load_summary(group, cfg):
 
 
 def _summary_needs(cfg) -> tuple:
-    return ("sky",) + tuple(n for n in ("mc", "extragalactic") if optional.wanted(cfg, n))
+    return (("sky",) + (("galactic_plane",) if cfg.galactic_plane.fit else ())
+            + tuple(n for n in ("mc", "extragalactic") if optional.wanted(cfg, n)))
 
 
 def summary_stage(cfg) -> Stage:
     return Stage("summary", ("sky.models", "sky.particles"), _summary_needs(cfg), _summary,
                  _save_summary, _load_summary,
                  guard=lambda s: {k: v for k, v in s.items() if k.startswith(("nu_", "gamma_", "dipole"))},
-                 description="summary scalars (IceCube / IGRB fractions, dipole, xi, chi^2)",
+                 description="summary (IceCube / IGRB fractions, anisotropy, xi, chi^2)",
                  sources=SUMMARY_SOURCES)
 
 
 def pipeline_stages(cfg) -> list[Stage]:
     """The stages of ``corona run`` for ``cfg``, in order."""
-    return [TRANSPORT, EMISSION, SKY, *optional.stages(cfg), summary_stage(cfg)]
+    return [TRANSPORT, EMISSION, SKY, plane_stage(cfg), *optional.stages(cfg), summary_stage(cfg)]
 
 
 def check_run_config(cfg) -> None:
@@ -303,39 +318,6 @@ def check_run_config(cfg) -> None:
 
 
 # --------------------------------------------------------------------------- command
-SUMMARY_ROWS = (
-    ("nu_icecube_frac_100TeV", "neutrinos / IceCube at 100 TeV"),
-    ("gamma_igrb_frac_1GeV", "gamma / Fermi IGRB at 1 GeV"),
-    ("gamma_igrb_frac_10GeV", "gamma / Fermi IGRB at 10 GeV"),
-    ("gamma_igrb_frac_100GeV", "gamma / Fermi IGRB at 100 GeV"),
-    ("dipole_gamma_1TeV", "gamma dipole A at 1 TeV"),
-    ("dipole_gamma_1PeV", "gamma dipole A at 1 PeV"),
-    ("dipole_nu_1TeV", "neutrino dipole A at 1 TeV"),
-    ("dipole_nu_1PeV", "neutrino dipole A at 1 PeV"),
-    ("chi2_icecube", "chi^2 vs IceCube binned"),
-)
-
-
-def summary_table(summary: dict) -> str:
-    """The printed summary: corona alone and, when present, with the extragalactic part."""
-    has_total = any(k.endswith("_total") for k in summary)
-    head = f"{'quantity':<34s} {'corona':>11s}" + (f" {'+ extragal.':>12s}" if has_total else "")
-    lines = [head, "-" * len(head)]
-    for key, label in SUMMARY_ROWS:
-        if key not in summary:
-            continue
-        row = f"{label:<34s} {summary[key]:11.4g}"
-        if key == "chi2_icecube":
-            row = f"{label + ' (' + str(int(summary['chi2_icecube_n'])) + ' pts)':<34s} {summary[key]:11.4g}"
-        if has_total and f"{key}_total" in summary:
-            row += f" {summary[key + '_total']:12.4g}"
-        lines.append(row)
-    for key in sorted(k for k in summary if k.startswith(("xi_", "chi2_igrb", "mc_"))):
-        if not key.endswith("_n"):
-            lines.append(f"{key:<34s} {summary[key]:11.4g}")
-    return "\n".join(lines)
-
-
 LOCK_FILE = ".corona.lock"
 
 
@@ -365,8 +347,11 @@ def _write_run(cfg, records, outdir, figures, ctx) -> None:
                       for n, r in records.items() if r.mismatch}
         if mismatched:       # stages taken from files of another config or code (--accept-mismatch)
             fh.attrs["accepted_mismatch"] = json.dumps(mismatched, sort_keys=True)
-        copy_stages(fh, records)
+        link_stages(fh, records)
+        summary = fh.create_group("summary")        # the main result, also without cache/
+        _save_summary(summary, records["summary"].result)
     if figures:
+        ctx.say("  drawing the figures")
         ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))
 
 
@@ -392,9 +377,10 @@ def cmd_run(args) -> int:
               stages=("transport", "emission", "sky") + (("mc",) if optional.wanted(cfg, "mc") else ()))
     say = (lambda text: None) if args.quiet else print
     t0 = time.perf_counter()
-    records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
-                        say=say, figures=not args.no_figures,
-                        accept_mismatch=getattr(args, "accept_mismatch", False))
+    with stamped(cfg, str(args.config or "default"), args.overrides):    # figure provenance
+        records = run_model(cfg, args.outdir, start_from=start_from, progress=not args.quiet,
+                            say=say, figures=not args.no_figures,
+                            accept_mismatch=getattr(args, "accept_mismatch", False))
     comm = world()
     if comm is None or comm.Get_rank() == 0:
         print(f"corona run: {Path(args.outdir) / RUN_FILE} ({time.perf_counter() - t0:.1f} s; stages "

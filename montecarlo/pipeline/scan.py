@@ -561,7 +561,8 @@ def run_scan(scan: Scan, outdir, workers: int | None = None, retry_failed: bool 
             if pool is None:
                 return None
             say(f"scan {scan.path.name}: {len(scan.points)} points, {len(scan.points) - len(todo)} "
-                f"finished before, {len(todo)} to compute ({scan.method}, {scan.evaluation} evaluation)")
+                f"finished before, {len(todo)} to compute ({scan.method}, {scan.evaluation} "
+                f"evaluation); {describe_workers(comm, workers)}")
             tasks = [(str(outdir), i, scan.overrides(i), scan.base, scan.evaluation, scan.digest)
                      for i in todo]
             for index, status, seconds in pool.map(run_point, tasks):
@@ -580,8 +581,20 @@ def _prepare(scan: Scan, outdir: Path, retry_failed: bool, say) -> list[int]:
     (outdir / "points").mkdir(exist_ok=True)
     todo = pending_points(scan, outdir, retry_failed, say)
     if todo and scan.evaluation == "fast":
+        say("  building the response kernels once for all points (first point's geometry)")
         _prebuild_kernels(scan, todo[0])
     return todo
+
+
+def describe_workers(comm, workers: int | None) -> str:
+    """How many processes compute points: under mpirun every rank but rank 0 (the master of
+    mpi4py.futures), else the local process pool."""
+    if comm is not None:
+        size = comm.Get_size()
+        text = f"{size - 1} worker{'s' if size != 2 else ''} (mpirun -n {size}: rank 0 distributes the points"
+        return text + (", so -n 2 computes on one process; use -n 3 or more)" if size <= 2 else ")")
+    n = workers or os.cpu_count() or 1
+    return f"{n} local worker process{'es' if n != 1 else ''} (--workers)"
 
 
 def _prebuild_kernels(scan: Scan, index: int) -> None:
@@ -654,6 +667,35 @@ def _write_summary(scan: Scan, outdir: Path, infos: list) -> Path:
 # --------------------------------------------------------------------------- plot
 PLOT_SCALARS = ("nu_icecube_frac_100TeV", "gamma_igrb_frac_10GeV", "dipole_gamma_1TeV",
                 "dipole_nu_1PeV", "chi2_icecube")
+#: Columns of the printed result table: summary key -> header (docs/pipeline.md, "Summary").
+TABLE_SCALARS = {"nu_icecube_frac_100TeV": "nu/IceCube@100TeV", "gamma_igrb_frac_1GeV": "gamma/IGRB@1GeV",
+                 "gamma_igrb_frac_10GeV": "gamma/IGRB@10GeV", "dipole_gamma_1TeV": "A_gamma@1TeV",
+                 "dipole_nu_1PeV": "A_nu@1PeV", "chi2_icecube": "chi2_IceCube"}
+
+
+def scan_table(summary_path) -> str:
+    """The scan's result table: per point its index, parameters, status and the main summary
+    numbers (fractions of IceCube and the Fermi IGRB, dipole amplitudes A = sqrt(3)|a1|/a00,
+    chi^2 against the IceCube points, whose number is in the header)."""
+    with h5py.File(summary_path, "r") as fh:
+        params = {k: v[()] for k, v in fh["parameters"].items()}
+        scalars = {k: fh["scalars"][k][()] for k in TABLE_SCALARS if k in fh.get("scalars", {})}
+        n_icecube = fh["scalars"]["chi2_icecube_n"][()] if "chi2_icecube_n" in fh.get("scalars", {}) else None
+        status = fh["status"][()].astype(str)
+    heads = ["point", *params, "status", *(TABLE_SCALARS[k] for k in scalars)]
+    if n_icecube is not None and np.any(np.isfinite(n_icecube)):
+        heads[-1] += f"/{int(np.nanmax(n_icecube))}"
+
+    def fmt(v):
+        if isinstance(v, (bytes, np.bytes_)):
+            return v.decode()
+        return f"{v:.4g}" if np.isfinite(v) else "-"
+
+    rows = [[str(i), *(fmt(params[n][i]) for n in params), status[i],
+             *(fmt(scalars[k][i]) for k in scalars)] for i in range(status.size)]
+    widths = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(heads)]
+    line = lambda cells: "  ".join(f"{c:>{w}s}" for c, w in zip(cells, widths))
+    return "\n".join([line(heads), "-" * len(line(heads))] + [line(r) for r in rows])
 
 
 def plot_scan(summary_path, png) -> Path | None:
@@ -712,6 +754,8 @@ def cmd_scan(args) -> int:
     print(f"corona scan: {outdir / 'scan_summary.h5'}: {result['computed']} computed "
           f"({result['failed']} failed), {result['skipped']} finished before, "
           f"{result['seconds']:.1f} s")
+    if not args.quiet:
+        print(scan_table(outdir / "scan_summary.h5"))
     failures = result["failures"]
     if failures:
         print(f"failed points ({len(failures)} of {len(scan.points)}; errors in scan_summary.h5 "

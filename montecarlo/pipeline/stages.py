@@ -186,7 +186,7 @@ def read_stage(path, stage: Stage, cfg: Config, claims: dict | None, what: str =
     def load(group):
         return sealed_key(group), group.name.lstrip("/"), stage.load(group, cfg)
 
-    return read_sealed(path, (stage.name, f"stages/{stage.name}"), stage.kind, claims, load,
+    return read_sealed(path, (f"stages/{stage.name}", stage.name), stage.kind, claims, load,
                        lambda loaded: result_problem(stage, cfg, loaded[2]), what=what)
 
 
@@ -234,6 +234,8 @@ def run_stages(cfg: Config, stages: list[Stage], cache_dir, ctx: Context,
                              Path(decision["path"]), decision["where"], decision["reason"],
                              decision["mismatch"])
         if decision["status"] == "computed":
+            ctx.say(f"  stage {stage.name:<14s} computing: {stage.description}"
+                    + (f" ({decision['reason']})" if decision["reason"] else ""))
             if stage.parallel:
                 all_ranks(comm, lambda: [records[n].result for n in stage.needs])
                 result = stage.compute(cfg, {n: records[n].result for n in stage.needs}, ctx)
@@ -296,14 +298,22 @@ def _store(stage, cfg, claims, path, result, held) -> None:
     held["result"] = result
 
 
-def copy_stages(fh, records: dict) -> None:
-    """Copy every stage's sealed group into ``fh`` under /stages/<name> (seal intact), with
-    status, reason and time of each in the JSON attribute /stages@records."""
+def link_stages(fh, records: dict) -> None:
+    """/stages/<name> in ``fh``: an HDF5 external link to the stage's sealed group in its cache
+    file (stored once; the link is relative, so the run directory may be moved), with status,
+    reason and time of each stage in the JSON attribute /stages@records."""
     group = fh.require_group("stages")
+    here = Path(fh.filename).resolve().parent
     info = {}
     for name, record in records.items():
-        with h5py.File(record.path, "r") as src:
-            src.copy(src[record.where], group, name=name)
+        target = Path(record.path).resolve()
+        try:
+            target = target.relative_to(here)
+        except ValueError:
+            pass                 # a cache outside the run directory: absolute link
+        with h5py.File(record.path, "r") as src:      # a run file holds it under /stages/
+            where = record.where if record.where in src else f"stages/{name}"
+        group[name] = h5py.ExternalLink(str(target), f"/{where}")
         info[name] = {"status": record.status, "reason": record.reason, "key": record.key,
                       "seconds": record.seconds, "mismatch": record.mismatch}
     group.attrs["records"] = json.dumps(info, sort_keys=True)

@@ -103,7 +103,7 @@ SCHEMA = {
         "alpha": Real("injection spectral index, Q ~ (E/1 GeV)^-alpha exp(-E/E_cut) "
                       "[C, eq. 5]", lo=0, hi=5, lo_open=True),
         "E_cut_eV": Real("exponential cut-off energy of the injection (total energy) [eV] "
-                         "(the seed's E_max)", lo=1e9, hi=1e21, lo_open=True),
+                         "([C]'s E_max)", lo=1e9, hi=1e21, lo_open=True),
         "r_Q_kpc": Real("radius of the uniform source sphere [kpc]", lo=0, hi=1e4, lo_open=True),
         "history": Choice('injection history h(t): "seed" = [C, eq. 5] (valid to 12 Gyr); '
                           '"constant" = 1', "seed", "constant"),
@@ -324,7 +324,7 @@ SCHEMA = {
     },
     "galactic_plane": {
         "fit": Flag("fit the four [T] cases (uniform / snr_tibet x spectrum A / B) to Tibet "
-                    "ASgamma in `corona sky`"),
+                    "ASgamma in `corona sky` and `corona run`"),
         "last_bin_fraction": Real("fraction of the last Tibet bin's value and errors used in the "
                                   "fit ([T] eq. 12: 0.6, removing the Cygnus Cocoon events)",
                                   lo=0, hi=1, lo_open=True),
@@ -365,7 +365,7 @@ SCHEMA = {
                             "dominguez-lower", "franceschini", "kneiske", "saldana-lopez",
                             "gilmore", "gilmore-fixed", "finke", "finke2022"),
         "cosmology": Choice('"planck18" (Planck 2018) or "seed" (flat H0 = 70, Omega_m = 0.3, '
-                            "seed 004)", "planck18", "seed"),
+                            "as in [C])", "planck18", "seed"),
         "imf": Choice("IMF of the stellar-mass density rho*(z) (Madau & Dickinson 2014 eq. 15 "
                       "and 2; chabrier = 0.61 x salpeter, consistent with M*_MW)",
                       "chabrier", "salpeter"),

@@ -32,6 +32,7 @@ from transport.cosmicrays.normalization import (Normalization, proton_intensity,
 from transport.cosmicrays.corona_source import history, history_kinks_gyr, injection_spectrum
 from transport.core.output import atomic_hdf5, provenance
 from transport.core.output import write_array, write_emissions
+from transport.core.progress import Bar, describe
 
 
 class DiffusionRegimeWarning(UserWarning):
@@ -110,7 +111,7 @@ def evolve(problem: TransportProblem, segments: list[Segment], history_fn, j0=No
     args = (problem.D_cm2_s, problem.loss_cm3_s, problem.src_E, tl, tr,
             problem.n_gas_cm3, problem.src_r, vol)
     total = sum(s.n_steps for s in segments)
-    bar = _progress_bar(total, description, progress)
+    bar = Bar(total, describe(progress, description), "step")
     chunk = max(1, total // 100)
     for seg in segments:
         dt_s = seg.dt_gyr * GYR_S
@@ -129,11 +130,6 @@ def evolve(problem: TransportProblem, segments: list[Segment], history_fn, j0=No
     budget = Budget(injected, escaped, lost, j @ vol - content0)
     return EvolveResult(j=j, t_gyr=segments[-1].t1_gyr, snapshot_t_gyr=np.array(snaps_t),
                         snapshot_j=np.array(snaps_j), budget=budget)
-
-
-def _progress_bar(total, description, enabled):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=description, unit="step", disable=not enabled, leave=False)
 
 
 # --------------------------------------------------------------------------- from a config

@@ -58,7 +58,7 @@ def t_entries(fits) -> list:
         lo, hi = T_NU_ALL_SKY_100TEV_GEV
         out.append(entry("T", "Fig. 2, Sec. 4", f"all-sky plane neutrinos E^2 I, all flavours "
                          f"[GeV cm^-2 s^-1 sr^-1], {case}", 1e14, 0.5 * (lo + hi), 1e14 ** 2 * nu / 1e9,
-                         f"[T]: '<~ (3-6)e-9' (centre shown)"))
+                         "[T]: '<~ (3-6)e-9' (centre shown)"))
         lo, hi = T_NU_FRACTION_100TEV
         out.append(entry("T", "Fig. 2, Sec. 2.3", f"plane neutrinos / IceCube all-sky flux, {case}", 1e14,
                          0.5 * (lo + hi), nu / icecube, "[T]: '<~ 5-10 %' (centre shown); IceCube = the "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from montecarlo import observations as obs
 from montecarlo.galactic_plane import shao2023
