@@ -302,3 +302,31 @@ def task_executor(max_workers: int | None = None):
     from mpi4py.futures import MPICommExecutor  # present: world() imported mpi4py
     with MPICommExecutor(comm, root=0) as pool:
         yield pool
+
+
+class SharedMap:
+    """``map`` for a sampler (nautilus, dynesty, emcee) whose likelihood calls are farmed out
+    through a :func:`task_executor`: each call's items are cut into ``size`` contiguous shares,
+    share 0 is evaluated here (the master) while the executor's workers get one task per
+    share, so all ``size`` processes compute (the scan's task farm leaves the master idle).
+    Results come back in the items' order. ``size``: the number of processes (under mpirun,
+    the ranks)."""
+
+    def __init__(self, executor, size: int):
+        if size < 1:
+            raise CoronaError(f"size = {size} is not allowed: expected >= 1")
+        self.executor, self.size = executor, int(size)
+
+    def map(self, fn, items) -> list:
+        items = list(items)
+        shares = np.array_split(np.arange(len(items)), self.size)
+        futures = [self.executor.submit(_apply_all, fn, [items[i] for i in share])
+                   for share in shares[1:] if share.size]
+        results = _apply_all(fn, [items[i] for i in shares[0]])
+        for future in futures:
+            results.extend(future.result())
+        return results
+
+
+def _apply_all(fn, items) -> list:
+    return [fn(x) for x in items]
