@@ -190,10 +190,11 @@ def _dynesty(s: Settings, transform, loglike, n_dim, pool, directory, key, say):
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError) as exc:
             raise FitError(f"checkpoint {path} is unreadable ({exc}): rerun with --restart to "
                            "discard it") from None
-        if getattr(sampler.loglikelihood.loglikelihood, "key", None) != key:
+        if _wrapped_key(sampler.loglikelihood) != key:
             raise FitError(f"checkpoint {path} belongs to a different fit (the fit file, its "
                            "resolved config or the code version changed): rerun with --restart "
                            "to discard it, or write to another -o directory")
+        _innermost(sampler.loglikelihood).func = loglike       # this process's, not the pickled one
         say(f"dynesty: resuming from {path} ({int(np.sum(sampler.ncall))} likelihood calls done)")
     else:
         sampler = dynesty.NestedSampler(loglike, transform, n_dim, nlive=s.n_live, pool=pool,
@@ -209,6 +210,19 @@ def _dynesty(s: Settings, transform, loglike, n_dim, pool, directory, key, say):
     say(f"dynesty: {result.n_calls} likelihood calls, log Z = {result.log_evidence:.3f} +- "
         f"{result.log_evidence_error:.3f}")
     return result
+
+
+def _innermost(wrapper):
+    """dynesty's innermost likelihood wrapper (LogLikelihood around _function_wrapper, whose
+    ``func`` is ours)."""
+    while hasattr(wrapper, "loglikelihood"):
+        wrapper = wrapper.loglikelihood
+    return wrapper
+
+
+def _wrapped_key(wrapper):
+    """The ``key`` of the likelihood object inside dynesty's wrappers."""
+    return getattr(getattr(_innermost(wrapper), "func", None), "key", None)
 
 
 class _CubeLogProb:

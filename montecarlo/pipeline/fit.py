@@ -119,7 +119,7 @@ def _settings(fit: dict) -> Settings:
                  walkers=_integer(fit, "walkers", 32, 2, 100000),
                  steps=_integer(fit, "steps", 3000, 1, 10 ** 8),
                  burn=_integer(fit, "burn", 1000, 0, 10 ** 8),
-                 checkpoint_s=_real(fit, "checkpoint_s", 60.0, 0.0, 86400.0))
+                 checkpoint_s=_real(fit, "checkpoint_s", 60.0, 1.0, 86400.0))
     if s.sampler == "emcee" and s.burn >= s.steps:
         raise FitError(f"fit.burn = {s.burn} must be below fit.steps = {s.steps}")
     return s
@@ -133,7 +133,11 @@ def _check_range(prior: Prior) -> None:
         raise FitError(f"fit.parameters.{prior.name}: the key takes {spec.allowed()}; only real "
                        "numbers can be fitted")
     for end in prior.range():
-        check_value(prior.name, spec, end)
+        try:
+            check_value(prior.name, spec, end)
+        except CoronaError as exc:
+            raise FitError(f"fit.parameters.{prior.name}: the prior reaches a value the key does "
+                           f"not allow: {exc}") from None
 
 
 def _mock(raw, names, priors, regions) -> dict | None:
