@@ -245,3 +245,14 @@ def test_fit_under_mpirun_resumes_after_kill_9(tmp_path):
     refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert refused.returncode == 2
     assert "belongs to a different fit" in refused.stderr
+
+
+def test_list_data_and_missing_arguments(tmp_path, capsys):
+    assert main(["fit", "--list-data"]) == 0
+    listed = capsys.readouterr().out
+    for name in ("cr_protons", "fermi_igrb", "icecube", "tibet", "lhaaso"):
+        assert name in listed
+    assert main(["fit", str(_fit_file(tmp_path))]) == 2           # no -o
+    assert "-o/--outdir is required" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "missing.toml"), "-o", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err

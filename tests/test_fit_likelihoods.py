@@ -16,21 +16,18 @@ from montecarlo.inference import likelihoods as lk
 from montecarlo.inference.forward import Prediction
 from montecarlo.inference.priors import FitError
 
-EXACT = dict(rel=1e-12, abs=0)
-
-
 def test_one_sided_and_worst_excess():
     # excesses (0, 1, 3) over sigmas (1, 1, 2): chi^2 = 0 + 1 + 2.25
-    assert lk.one_sided([1, 3, 5], [2, 2, 2], [1, 1, 2]) == pytest.approx(-1.625, **EXACT)
+    assert lk.one_sided([1, 3, 5], [2, 2, 2], [1, 1, 2]) == pytest.approx(-1.625, rel=1e-12, abs=0)
     # pulls (-1, 1, 1.5): only the largest counts
-    assert lk.worst_excess([1, 3, 5], [2, 2, 2], [1, 1, 2]) == pytest.approx(-1.125, **EXACT)
+    assert lk.worst_excess([1, 3, 5], [2, 2, 2], [1, 1, 2]) == pytest.approx(-1.125, rel=1e-12, abs=0)
     assert lk.worst_excess([1, 1], [2, 2], [1, 1]) == 0.0
 
 
 def test_igrb_one_sided_uses_the_upper_edge_of_the_band():
     # s+ = 1.15: bound 1.15, sigma 1.15 x 0.1 = 0.115; (0.05 / 0.115)^2 / 2
     got = lk.igrb([1.2], [1.0], [0.1], [0.1], band=(0.30, 0.15), sided="one")
-    assert got == pytest.approx(-0.5 * (0.05 / 0.115) ** 2, **EXACT)
+    assert got == pytest.approx(-0.5 * (0.05 / 0.115) ** 2, rel=1e-12, abs=0)
     assert lk.igrb([1.14], [1.0], [0.1], [0.1], band=(0.30, 0.15), sided="one") == 0.0
 
 
@@ -44,7 +41,7 @@ def test_igrb_two_sided_profiles_the_band_scale():
     assert got == pytest.approx(-0.5 * 2 * ((2 / 1.15 - 1) / 0.1) ** 2, rel=1e-10, abs=0)
     # asymmetric errors: model below the data by 0.4 with err_lo = 0.2, no room in a zero band
     got = lk.igrb([0.6], [1.0], [0.2], [0.5], band=(0.0, 0.0), sided="two")
-    assert got == pytest.approx(-0.5 * (0.4 / 0.2) ** 2, **EXACT)
+    assert got == pytest.approx(-0.5 * (0.4 / 0.2) ** 2, rel=1e-12, abs=0)
 
 
 FIT = obs.PowerLawFit("test", E0_eV=1e14, phi0=1.0, phi0_err_lo=0.3, phi0_err_hi=0.2, gamma=2.0,
@@ -56,7 +53,7 @@ def test_power_law_bound_counts_the_worst_energy_in_range():
     model = np.array([1.5, 1.1, 1.0, 100.0]) * FIT(E)          # 1e16 is outside the range
     # at 1e13: sigma / Phi = hypot(0.2, 0.1 ln 0.1); pull 0.5 / that beats 0.1 / 0.2 at E0
     pull = 0.5 / np.hypot(0.2, 0.1 * np.log(0.1))
-    assert lk.power_law_bound(E, model, FIT) == pytest.approx(-0.5 * pull ** 2, **EXACT)
+    assert lk.power_law_bound(E, model, FIT) == pytest.approx(-0.5 * pull ** 2, rel=1e-12, abs=0)
 
 
 def test_power_law_measurement_compares_amplitude_and_index():
@@ -77,10 +74,10 @@ def _points(values, lo, hi, limit):
 def test_binned_measured_bins_and_limits():
     pts = _points([1.0, 0.5], [0.2, 0.0], [0.3, 0.0], [False, True])
     # measured: (0.6 / 0.3)^2 = 4; limit: (0.25 / 0.5)^2 = 0.25
-    assert lk.binned([1.6, 0.25], pts, "one") == pytest.approx(-2.125, **EXACT)
+    assert lk.binned([1.6, 0.25], pts, "one") == pytest.approx(-2.125, rel=1e-12, abs=0)
     # below the measured bin: nothing one-sided, (0.4 / 0.2)^2 two-sided
-    assert lk.binned([0.6, 0.25], pts, "one") == pytest.approx(-0.125, **EXACT)
-    assert lk.binned([0.6, 0.25], pts, "two") == pytest.approx(-2.125, **EXACT)
+    assert lk.binned([0.6, 0.25], pts, "one") == pytest.approx(-0.125, rel=1e-12, abs=0)
+    assert lk.binned([0.6, 0.25], pts, "two") == pytest.approx(-2.125, rel=1e-12, abs=0)
 
 
 def test_flux_bound_and_lognormal():
@@ -88,7 +85,7 @@ def test_flux_bound_and_lognormal():
     assert lk.flux_bound([1.0, 2.2], [1.0, 2.0], 0.1) == pytest.approx(-0.5, rel=1e-10, abs=0)
     assert lk.flux_bound([0.5, 1.0], [1.0, 2.0], 0.1) == 0.0
     # (ln e - ln 1) / 0.5 = 2
-    assert lk.lognormal([np.e], [1.0], 0.5) == pytest.approx(-2.0, **EXACT)
+    assert lk.lognormal([np.e], [1.0], 0.5) == pytest.approx(-2.0, rel=1e-12, abs=0)
     assert lk.lognormal([0.0], [1.0], 0.5) == -np.inf
 
 
@@ -163,3 +160,21 @@ def test_bad_likelihood_options(raw, message):
     with pytest.raises(FitError) as err:
         lk.parse_options(raw)
     assert message in str(err.value)
+
+
+def test_tibet_data_set_with_the_last_bin_at_60_percent():
+    """[T] eq. 12: the last Tibet bin at 60 % of its value and errors. Plane models 20 % above
+    the (scaled) points, no corona: chi^2 = sum (0.2 I_i / err_hi_i)^2 over regions A and B."""
+    cfg = load_config()
+    E = np.geomspace(1e9, 1e17, 9)
+    names = ("all_sky", "dipole_x", "dipole_y", "dipole_z", "region:tibet_A", "region:tibet_B")
+    rows = {p: np.zeros((len(names), E.size)) for p in ("gamma", "nu")}
+    chi2, plane = 0.0, {}
+    for region in ("A", "B"):
+        pts = obs.tibet_asgamma(region)
+        scale = np.ones(pts.E_eV.size)
+        scale[-1] = 0.6
+        plane[pts.region] = (pts.E_eV, 1.2 * pts.intensity * scale)
+        chi2 += np.sum((0.2 * pts.intensity * scale / (pts.err_hi * scale)) ** 2)
+    p = Prediction(E, names, rows, E, np.zeros(E.size), 1.0, None, cfg, plane=plane)
+    assert lk.DATASETS["tibet"].ln_likelihood(p, lk.Options()) == pytest.approx(-0.5 * chi2, rel=1e-12, abs=0)

@@ -233,10 +233,11 @@ class CoronaForward:
             state.R[particle] = R * state.M[particle][None]
 
     # ------------------------------------------------------------------ evaluation
-    def predict(self, values: dict, full: bool = False, plane: dict | None = None) -> Prediction:
+    def predict(self, values: dict, full: bool = False, plane_models=(),
+                plane_regions: dict | None = None) -> Prediction:
         """The prediction for parameter ``values`` ({config key: value}). ``full``: also the
-        neutrino emissivity table (for xi). ``plane``: {region: E_eV} where the Galactic-plane
-        models (``plane_models`` of :meth:`plane_intensity`) are wanted, with key "models"."""
+        neutrino emissivity table (for xi). ``plane_regions``: {region: E_eV} where the sum of
+        the Galactic-plane ``plane_models`` is wanted (:meth:`plane_intensity`)."""
         source = {k: float(values[k]) for k in SOURCE_KEYS if k in values}
         cfg, state = self.point({k: v for k, v in values.items() if k not in SOURCE_KEYS})
         A, Q0, normalization = state.response.amplitude(
@@ -263,9 +264,9 @@ class CoronaForward:
         prediction = Prediction(self.E_eV, self.kernels.products, rows, E_p,
                                 proton_intensity(E_p, A * state.response.G_sun), Q0, normalization,
                                 cfg, nu_emission)
-        if plane:
-            prediction.plane = {region: (E, self.plane_intensity(cfg, plane["models"], region, E))
-                                for region, E in plane.items() if region != "models"}
+        if plane_regions:
+            prediction.plane = {region: (E, self.plane_intensity(cfg, plane_models, region, E))
+                                for region, E in plane_regions.items()}
         return prediction
 
     def plane_intensity(self, cfg: Config, models, region: str, E_eV) -> np.ndarray:

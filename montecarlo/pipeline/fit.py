@@ -286,21 +286,18 @@ class FitLikelihood:
             _FORWARDS[self.key] = CoronaForward(load_config(self.base_user))
         return _FORWARDS[self.key]
 
-    def plane_request(self) -> dict | None:
+    def plane_regions(self) -> dict:
+        """{region: data energies} of the Galactic-plane data sets of the fit."""
         wanted = [d for d in self.datasets if lk.DATASETS[d].plane] if self.mock is None else []
-        if not wanted:
-            return None
-        request = {"models": self.options.plane_models}
-        for name in wanted:
-            for region, pts in lk.plane_points(name, self.forward().base):
-                request[region] = pts.E_eV
-        return request
+        return {region: pts.E_eV for name in wanted
+                for region, pts in lk.plane_points(name, self.forward().base)}
 
     def predict(self, theta, full: bool = False):
         values = {n: float(v) for n, v in zip(self.names, np.atleast_1d(theta))}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return self.forward().predict(values, full=full, plane=self.plane_request())
+            return self.forward().predict(values, full=full, plane_models=self.options.plane_models,
+                                          plane_regions=self.plane_regions())
 
     def ln_likelihood(self, prediction) -> float:
         if self.mock is not None:
