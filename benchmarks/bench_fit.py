@@ -68,13 +68,15 @@ def points(spec, n, seed=1):
     return [transform(u) for u in rng.random((n, len(spec.priors)))]
 
 
-def rate(likelihood, thetas, seconds) -> tuple[float, int]:
-    """Calls per second over at least ``seconds`` (cycling through ``thetas``)."""
-    n, t0 = 0, time.perf_counter()
+def rate(likelihood, thetas, seconds) -> tuple[float, float, int]:
+    """(calls per wall-clock second, calls per CPU second of this process, calls) over at least
+    ``seconds`` (cycling through ``thetas``). On a loaded machine the CPU rate is the per-core
+    figure; the wall-clock one is what the load left."""
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds or n < 5:
         likelihood(thetas[n % len(thetas)])
         n += 1
-    return n / (time.perf_counter() - t0), n
+    return n / (time.perf_counter() - t0), n / (time.process_time() - c0), n
 
 
 def kernel_time(cfg, chunks_per_solve: int | None) -> float:
@@ -107,7 +109,8 @@ def best(fn, repeat=7) -> float:
 
 
 def mpi_part(args) -> None:
-    """Under mpirun: the transport-varying calls in batches of 100 over all ranks."""
+    """Under mpirun: the transport-varying calls in batches of 100 over all ranks; rank 0
+    prints the wall time and the CPU time of every rank."""
     comm = world()
     rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
     spec, likelihood = (likelihood_for(TRANSPORT) if rank == 0 else (None, None))
@@ -115,17 +118,26 @@ def mpi_part(args) -> None:
         fitting.single_core()
         likelihood.forward()
         thetas = points(spec, args.calls, seed=3)
+    elapsed = None
     with task_executor() as executor:
-        if executor is None:
-            return
-        pool = SharedMap(executor, size)
-        pool.map(likelihood, thetas[:2 * size])                    # workers build their model
-        t0 = time.perf_counter()
-        for start in range(0, len(thetas), 100):
-            pool.map(likelihood, thetas[start:start + 100])
-        elapsed = time.perf_counter() - t0
-    print(json.dumps({"ranks": size, "calls": len(thetas), "seconds": elapsed,
-                      "rate": len(thetas) / elapsed, "load": os.getloadavg()[0]}), flush=True)
+        if executor is not None:
+            pool = SharedMap(executor, size)
+            pool.map(likelihood, thetas[:2 * size])                # workers build their model
+            cpu = pool.map(_cpu_now, range(size))
+            t0 = time.perf_counter()
+            for start in range(0, len(thetas), 100):
+                pool.map(likelihood, thetas[start:start + 100])
+            elapsed = time.perf_counter() - t0
+            cpu = [b - a for a, b in zip(cpu, pool.map(_cpu_now, range(size)))]
+    if rank == 0:
+        print(json.dumps({"ranks": size, "calls": len(thetas), "seconds": elapsed,
+                          "rate": len(thetas) / elapsed, "cpu_s": cpu,
+                          "load": os.getloadavg()[0]}), flush=True)
+
+
+def _cpu_now(_) -> float:
+    """CPU seconds of the process that runs this task (a share of SharedMap: one per rank)."""
+    return time.process_time()
 
 
 def mpi_rate(n_ranks: int, calls: int) -> dict:
@@ -157,38 +169,42 @@ def main():
     like.forward()
     thetas = points(spec, 50)
     like(thetas[0]), like(thetas[1])                    # the second call contracts R
-    r, n = rate(like, thetas, args.seconds)
-    out["source_rate_per_s"] = r
-    print(f"source-spectrum parameters only (alpha, E_cut): {r:7.1f} likelihood calls / s per "
-          f"core ({n} calls; target >= 200)   [{load()}]")
+    r, c, n = rate(like, thetas, args.seconds)
+    out["source_rate_per_s"], out["source_rate_per_cpu_s"] = r, c
+    print(f"source-spectrum parameters only (alpha, E_cut): {c:7.1f} likelihood calls per CPU "
+          f"second, {r:7.1f} per wall second ({n} calls; target >= 200 per core)   [{load()}]")
 
     spec, like = likelihood_for(TRANSPORT)
     like.forward()
     thetas = points(spec, 50, seed=2)
     like(thetas[0])
-    r, n = rate(like, thetas, args.seconds)
-    out["transport_rate_per_s"] = r
-    print(f"transport parameters (D0, delta, alpha):        {r:7.1f} likelihood calls / s per "
-          f"core ({n} calls; target >= 20)   [{load()}]")
+    r, c, n = rate(like, thetas, args.seconds)
+    out["transport_rate_per_s"], out["transport_rate_per_cpu_s"] = r, c
+    print(f"transport parameters (D0, delta, alpha):        {c:7.1f} likelihood calls per CPU "
+          f"second, {r:7.1f} per wall second ({n} calls; target >= 20 per core)   [{load()}]")
 
     cfg = like.forward().base
     solve_s = best(lambda: _timed(unit_response, cfg))
     before = best(lambda: kernel_time(cfg, 100))
     now = best(lambda: kernel_time(cfg, None))
     out.update({"solve_s": solve_s, "kernels_s_before": before, "kernels_s_now": now})
-    print(f"transport.solve (unit response): {1e3 * solve_s:.1f} ms; its numba kernels "
-          f"{1e3 * now:.1f} ms called once per segment, {1e3 * before:.1f} ms called ~100 times "
-          f"as before; overhead around the kernels {1e3 * (solve_s - now):.1f} ms   [{load()}]")
-    rest = 1.0 / out["transport_rate_per_s"] - solve_s
-    print(f"  one transport-varying likelihood call = solve {1e3 * solve_s:.1f} ms + emission, "
-          f"sky and likelihoods {1e3 * rest:.1f} ms")
+    print(f"transport.solve (unit response), best of 7: {1e3 * solve_s:.1f} ms; its numba kernels "
+          f"{1e3 * now:.1f} ms called once per time segment, {1e3 * before:.1f} ms called ~100 "
+          f"times as before; overhead around the kernels {1e3 * (solve_s - now):.1f} ms   [{load()}]")
+    rest = 1.0 / c - solve_s
+    print(f"  one transport-varying likelihood call = solve {1e3 * solve_s:.1f} ms + interpolation, "
+          f"emissivity, sky and likelihoods {1e3 * rest:.1f} ms (CPU)")
 
     one, two = mpi_rate(1, args.calls), mpi_rate(2, args.calls)
     efficiency = two["rate"] / (2.0 * one["rate"])
-    out.update({"mpi_1": one, "mpi_2": two, "mpi_efficiency_2_ranks": efficiency})
+    cpu_efficiency = (one["calls"] / sum(one["cpu_s"])) / (two["calls"] / sum(two["cpu_s"]))
+    out.update({"mpi_1": one, "mpi_2": two, "mpi_efficiency_2_ranks": efficiency,
+                "mpi_cpu_efficiency_2_ranks": 1.0 / cpu_efficiency})
     print(f"MPI, transport-varying calls in batches of 100: 1 rank {one['rate']:.1f} / s, "
-          f"2 ranks {two['rate']:.1f} / s: efficiency {100 * efficiency:.0f} % (target >= 90 %)"
-          f"   [load average {one['load']:.1f} and {two['load']:.1f}]")
+          f"2 ranks {two['rate']:.1f} / s: efficiency {100 * efficiency:.0f} % (target >= 90 %); "
+          f"CPU seconds per call 1 rank {sum(one['cpu_s']) / one['calls']:.3f}, 2 ranks "
+          f"{sum(two['cpu_s']) / two['calls']:.3f} (ratio {100 / cpu_efficiency:.0f} %: the work "
+          f"parallelism adds)   [load average {one['load']:.1f} and {two['load']:.1f}]")
     out["load_average"] = os.getloadavg()
     write_json(out, args.output)
 

@@ -256,3 +256,10 @@ def test_list_data_and_missing_arguments(tmp_path, capsys):
     assert "-o/--outdir is required" in capsys.readouterr().err
     assert main(["fit", str(tmp_path / "missing.toml"), "-o", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "runs" / "fit").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_fit_files_parse(path):
+    spec = parse_fit(path)
+    assert spec.priors and spec.base_config() is not None

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from transport import load_config
+from transport.core.data import input_path
 from transport.cosmicrays.normalization import reference_flux
 
 from montecarlo import observations as obs
@@ -178,3 +179,20 @@ def test_tibet_data_set_with_the_last_bin_at_60_percent():
         chi2 += np.sum((0.2 * pts.intensity * scale / (pts.err_hi * scale)) ** 2)
     p = Prediction(E, names, rows, E, np.zeros(E.size), 1.0, None, cfg, plane=plane)
     assert lk.DATASETS["tibet"].ln_likelihood(p, lk.Options()) == pytest.approx(-0.5 * chi2, rel=1e-12, abs=0)
+
+
+def test_lhaaso_data_set_with_systematic_errors_in_quadrature():
+    """Plane models one upper error above every LHAASO point, the error being the statistical
+    and systematic ones in quadrature from the file: chi^2 = number of points."""
+    cfg = load_config()
+    E = np.geomspace(1e9, 1e17, 9)
+    names = ("all_sky", "dipole_x", "dipole_y", "dipole_z", "region:lhaaso_inner", "region:lhaaso_outer")
+    rows = {p: np.zeros((len(names), E.size)) for p in ("gamma", "nu")}
+    plane, n = {}, 0
+    for region in ("inner", "outer"):
+        lg_lo, lg_hi, E_tev, phi, st_lo, st_hi, sys_err = np.loadtxt(
+            input_path(f"observations/lhaaso_km2a_2023_{region}.txt"), ndmin=2).T
+        plane[f"lhaaso_{region}"] = (E_tev * 1e12, (phi + np.hypot(st_hi, sys_err)) / 1e12)
+        n += E_tev.size
+    p = Prediction(E, names, rows, E, np.zeros(E.size), 1.0, None, cfg, plane=plane)
+    assert lk.DATASETS["lhaaso"].ln_likelihood(p, lk.Options()) == pytest.approx(-0.5 * n, rel=1e-9, abs=0)

@@ -141,10 +141,19 @@ def checkpoint_path(directory: Path, sampler: str) -> Path:
 
 
 # --------------------------------------------------------------------------- the samplers
+def check_installed(sampler: str) -> None:
+    """FitError naming the extra to install when the sampler's packages are missing."""
+    import importlib.util
+    missing = [m for m in (sampler, "arviz", "corner") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise FitError(f"corona fit needs {', '.join(missing)}: pip install 'corona-cr[fit]'")
+
+
 def run_sampler(settings: Settings, transform, loglike, n_dim: int, pool, directory: Path,
                 key: str, say=print) -> SamplerResult:
     """Sample ``loglike`` (a picklable callable of the parameter vector carrying ``key``)
     under the prior ``transform``, resuming from the checkpoint in ``directory``."""
+    check_installed(settings.sampler)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     clean_stale_temp_files(directory)

@@ -55,7 +55,8 @@ from montecarlo.inference import likelihoods as lk
 from montecarlo.inference.forward import (DERIVED, CoronaForward, check_parameter,
                                           quantity_names)
 from montecarlo.inference.priors import FitError, Prior, UnitTransform, parse_prior
-from montecarlo.inference.samplers import NESTED, SAMPLERS, SamplerResult, Settings, run_sampler
+from montecarlo.inference.samplers import (NESTED, SAMPLERS, SamplerResult, Settings,
+                                           check_installed, run_sampler)
 from montecarlo.parallel import SharedMap, task_executor, world
 
 TOP_KEYS = {"base", "fit"}
@@ -583,6 +584,7 @@ def cmd_fit(args) -> int:
     if args.workers < 1:
         raise ArgumentError(f"--workers = {args.workers} is not allowed: expected >= 1")
     spec = parse_fit(args.fit)
+    check_installed(spec.settings.sampler)
     outdir = check_output_dir(args.outdir, what="-o/--outdir")
     say = (lambda text: None) if args.quiet else print
     outcome = run_fit(spec, outdir, workers=args.workers, restart=args.restart, say=say)
