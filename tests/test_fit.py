@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import h5py
@@ -20,6 +22,7 @@ from montecarlo.cli import main
 from montecarlo.inference.forward import DERIVED
 from montecarlo.inference.priors import FitError, Prior, UnitTransform
 from montecarlo.inference.samplers import Settings, run_sampler
+from montecarlo.parallel import SharedMap
 from montecarlo.pipeline.fit import parse_fit
 
 #: CI-size model (as the scan tests): 12 cells per decade, 4 proton energies per decade,
@@ -263,3 +266,21 @@ def test_list_data_and_missing_arguments(tmp_path, capsys):
 def test_shipped_fit_files_parse(path):
     spec = parse_fit(path)
     assert spec.priors and spec.base_config() is not None
+
+
+def test_shared_map_keeps_the_order_and_shares_the_work():
+    """SharedMap over a one-thread executor: results in the items' order; the caller computes
+    the chunks the executor has not started (here: at least one), the executor the others."""
+    main_thread = threading.get_ident()
+    where = []
+
+    def square(x):
+        where.append(threading.get_ident() == main_thread)
+        time.sleep(0.002)
+        return x * x
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        pool = SharedMap(executor, size=2)
+        assert pool.map(square, range(64)) == [x * x for x in range(64)]
+        assert any(where) and not all(where)
+        assert pool.map(square, []) == [] and pool.map(square, [3]) == [9]

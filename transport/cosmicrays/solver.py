@@ -115,7 +115,8 @@ def evolve(problem: TransportProblem, segments: list[Segment], history_fn, j0=No
     total = sum(s.n_steps for s in segments)
     bar = _progress_bar(total, description, progress)
     # one kernel call per segment; with a progress bar, ~100 calls in all (each call costs a
-    # thread-pool launch and a history evaluation: ~500 calls doubled the 23 ms of a solve)
+    # thread-pool launch and a history evaluation: 3 ms of a 27-ms solve on one thread, far
+    # more with several threads on a loaded machine; benchmarks/bench_fit.py)
     chunk = max(1, total // 100) if progress else total
     for seg in segments:
         dt_s = seg.dt_gyr * GYR_S
