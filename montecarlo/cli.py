@@ -16,6 +16,8 @@
                                                       one HDF5 file, figures, summary table
     corona scan SCAN.toml -o DIR [--plot]             a parameter scan (mpirun -n N: task farm),
                                                       restartable, one file per point
+    [mpirun -n N] corona fit FIT.toml -o DIR          Bayesian fit (posterior, evidence, limits),
+                                                      resumable; --list-data lists the data sets
     corona validate [--resolution ci|full]            the analytic validation suite (exit 1 on
                                                       a failure; under mpirun also the MPI path)
     corona paper [-o DIR] [--paper C|T|L|D|K|all]     the five papers' figures and DIR/agreement.json
@@ -44,6 +46,7 @@ from montecarlo.pipeline.commands import (cmd_config, cmd_figures, cmd_sky, cmd_
 from montecarlo.parallel import RunInterrupted, abort_other_ranks, is_root
 from montecarlo.pipeline.mc import cmd_mc
 from montecarlo.pipeline.extragalactic import cmd_extragalactic
+from montecarlo.pipeline.fit import cmd_fit
 from montecarlo.pipeline.paper import cmd_paper
 from montecarlo.pipeline.run import cmd_run
 from montecarlo.pipeline.scan import cmd_scan
@@ -171,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the scalar results against the parameters (DIR/scan_corner.png)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-point lines")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("fit", help="Bayesian fit of config keys to the data (nautilus, dynesty, "
+                       "emcee; mpirun -n N shares the likelihood calls); resumable (docs/fit.md)")
+    p.add_argument("fit", nargs="?", default=None, help="fit file (TOML, see docs/fit.md)")
+    p.add_argument("-o", "--outdir", default=None, help="fit directory (posterior.h5, plots, checkpoint/)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local processes without mpirun (default 1: this process alone)")
+    p.add_argument("--restart", action="store_true", help="discard the checkpoint and start over")
+    p.add_argument("--list-data", action="store_true", help="list the data sets a fit can use")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("validate", help="run the analytic validation suite and print a table "
                        "(exit status 1 on any failure); mpirun -n 2 also checks the MPI path")

@@ -161,6 +161,37 @@ def icecube_galactic_plane() -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class PowerLawFit:
+    """A published power-law fit Phi(E) = phi0 (E / E0)^-gamma [cm^-2 s^-1 sr^-1 eV^-1] with its
+    1-sigma errors (phi0 asymmetric) and the energy range the data constrain [eV]."""
+    label: str
+    E0_eV: float
+    phi0: float
+    phi0_err_lo: float
+    phi0_err_hi: float
+    gamma: float
+    gamma_err: float
+    E_range_eV: tuple
+
+    def __call__(self, E_eV) -> np.ndarray:
+        return self.phi0 * (np.asarray(E_eV, dtype=float) / self.E0_eV) ** -self.gamma
+
+
+#: Sensitive energy range of the 6-year cascade fit (Aartsen et al., PRL 125, 121104) [eV].
+ICECUBE_CASCADES_RANGE_EV = (1.6e13, 2.6e15)
+
+
+def icecube_cascades_2020(all_flavour: bool = True) -> PowerLawFit:
+    """The IceCube 6-year cascade power law of :func:`icecube_power_law` with its errors
+    (x3 for all flavours, as there)."""
+    E0_tev, phi0, lo, hi, gamma, gamma_err = load_table("observations/icecube_cascades_2020_powerlaw.txt", 6)[0]
+    k = (3.0 if all_flavour else 1.0) / _GEV
+    return PowerLawFit("IceCube cascades 2020" + (" (all flavours)" if all_flavour else ""),
+                       E0_tev * _TEV, phi0 * k, lo * k, hi * k, gamma, gamma_err,
+                       ICECUBE_CASCADES_RANGE_EV)
+
+
 def fermi_igrb() -> SpectralPoints:
     """Fermi-LAT isotropic gamma-ray background (Ackermann et al. 2015, foreground model A).
 

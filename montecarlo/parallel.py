@@ -420,3 +420,37 @@ def task_executor(max_workers: int | None = None):
     from mpi4py.futures import MPICommExecutor  # present: world() imported mpi4py
     with MPICommExecutor(comm, root=0) as pool:
         yield pool
+
+
+class SharedMap:
+    """``map`` for a sampler (nautilus, dynesty, emcee) whose likelihood calls are farmed out
+    through a :func:`task_executor`, with the master computing too (the scan's task farm leaves
+    it idle): each call's items are cut into ``chunks_per_process`` x ``size`` contiguous chunks,
+    all submitted to the executor; its workers take chunks from the front while the master takes
+    them from the back (a chunk no worker has started is cancelled and computed here), so the
+    processes share the work whatever their speed. Results come back in the items' order.
+    ``size``: the number of processes (under mpirun, the ranks)."""
+
+    def __init__(self, executor, size: int, chunks_per_process: int = 16):
+        if size < 1:
+            raise CoronaError(f"size = {size} is not allowed: expected >= 1")
+        self.executor, self.size = executor, int(size)
+        self.chunks_per_process = int(chunks_per_process)
+
+    def map(self, fn, items) -> list:
+        items = list(items)
+        if self.size == 1 or len(items) < 2:
+            return _apply_all(fn, items)
+        chunks = [[items[i] for i in c] for c in
+                  np.array_split(np.arange(len(items)), min(len(items), self.chunks_per_process * self.size))]
+        futures = [self.executor.submit(_apply_all, fn, chunk) for chunk in chunks]
+        results = [None] * len(chunks)
+        for k in range(len(chunks) - 1, -1, -1):
+            if futures[k].cancel():                     # no worker has it: compute it here
+                results[k] = _apply_all(fn, chunks[k])
+        return [r for k, f in enumerate(futures)
+                for r in (results[k] if results[k] is not None else f.result())]
+
+
+def _apply_all(fn, items) -> list:
+    return [fn(x) for x in items]

@@ -96,17 +96,22 @@ def hat_matrix(ln_rho: np.ndarray, r_kpc: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((vals.ravel(), (rows, cols)), shape=(lr.size, n))
 
 
-def shell_values(emission, E_eV, ln_rho) -> np.ndarray:
-    """q(E, rho_k) (n_E, n_rho) with the table's own interpolation; the two nodes of a pair at a
-    discontinuity take the inner and the outer value."""
+def shell_radii(ln_rho) -> np.ndarray:
+    """Radii [kpc] where q(rho_k) is evaluated: rho_k, except that the two nodes of a pair at a
+    discontinuity move just inside and just outside it (they take the inner and outer value)."""
+    ln_rho = np.asarray(ln_rho, dtype=float)
     r = np.exp(ln_rho)
     pair = np.zeros(r.size, dtype=bool)
     pair[:-1] = ln_rho[1:] == ln_rho[:-1]
     r = np.where(pair, r * (1.0 - 1e-12), r)
     after = np.zeros(r.size, dtype=bool)
     after[1:] = pair[:-1]
-    r = np.where(after, r * (1.0 + 1e-12), r)
-    return emission(np.asarray(E_eV, dtype=float), r, 0.0, 0.0)
+    return np.where(after, r * (1.0 + 1e-12), r)
+
+
+def shell_values(emission, E_eV, ln_rho) -> np.ndarray:
+    """q(E, rho_k) (n_E, n_rho) with the table's own interpolation at :func:`shell_radii`."""
+    return emission(np.asarray(E_eV, dtype=float), shell_radii(ln_rho), 0.0, 0.0)
 
 
 # --------------------------------------------------------------------------- kernels

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -160,6 +161,18 @@ def default_config_path():
     return input_path("default.toml")
 
 
+def _bundled_defaults() -> dict:
+    """The parsed bundled default config (a fresh copy; parsed once per file version: a fit
+    builds a config per parameter point)."""
+    path = default_config_path()
+    return json.loads(_parsed_toml(os.fspath(path), os.stat(path).st_mtime_ns))
+
+
+@lru_cache(maxsize=4)
+def _parsed_toml(path: str, mtime_ns: int) -> str:
+    return json.dumps(read_toml(path))
+
+
 def load_config(path_or_mapping=None, overrides=None) -> Config:
     """Load and validate a configuration.
 
@@ -196,7 +209,7 @@ def load_config(path_or_mapping=None, overrides=None) -> Config:
             user.setdefault(section, {})[key] = check_value(
                 f"{section}.{key}", schema[section][key], value)
 
-    defaults = read_toml(default_config_path())
+    defaults = _bundled_defaults()
     merged: dict = {}
     for section, keys in schema.items():
         merged[section] = {}

@@ -12,8 +12,10 @@ This module reads the config, builds the arrays and drives the kernels in
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -78,7 +80,8 @@ class Budget:
     lost: np.ndarray
     content: np.ndarray
 
-    def scaled(self, factor: float) -> "Budget":
+    def scaled(self, factor) -> "Budget":
+        """The budget multiplied by ``factor`` (a number, or one per energy)."""
         return Budget(*(factor * a for a in (self.injected, self.escaped, self.lost, self.content)))
 
 
@@ -112,7 +115,10 @@ def evolve(problem: TransportProblem, segments: list[Segment], history_fn, j0=No
             problem.n_gas_cm3, problem.src_r, vol)
     total = sum(s.n_steps for s in segments)
     bar = Bar(total, describe(progress, description), "step")
-    chunk = max(1, total // 100)
+    # one kernel call per segment; with a progress bar, ~100 calls in all (each call costs a
+    # thread-pool launch and a history evaluation: 3 ms of a 27-ms solve on one thread, far
+    # more with several threads on a loaded machine; benchmarks/bench_fit.py)
+    chunk = max(1, total // 100) if progress else total
     for seg in segments:
         dt_s = seg.dt_gyr * GYR_S
         _kernels.factorize(seg.theta * dt_s, problem.D_cm2_s, problem.loss_cm3_s, tl, tr,
@@ -272,39 +278,118 @@ class TransportSolution:
             write_emissions(fh, emissions)
 
 
+#: Config keys of the source spectrum and its amplitude: a unit response serves every value.
+SOURCE_SPECTRUM_KEYS = ("source.alpha", "source.E_cut_eV", "normalization.mode",
+                        "normalization.reference", "normalization.E_min_eV",
+                        "normalization.Q0_cm3_s_eV")
+#: What the unit response depends on (resolved values: grid.E_max_eV = "auto" follows E_cut).
+UNIT_RESPONSE_DEPENDS = ("observer", "gas", "hadronic.sigma_inel", "hadronic.sigma_const_mb",
+                         "diffusion", "source.r_Q_kpc", "source.history", "grid", "time")
+
+
+def unit_response_key(cfg: Config) -> str:
+    """SHA-256 of the resolved config values a :class:`UnitResponse` depends on."""
+    data = cfg.to_dict()
+    picked = {}
+    for name in UNIT_RESPONSE_DEPENDS:
+        section, _, key = name.partition(".")
+        picked[name] = data[section][key] if key else data[section]
+    return hashlib.sha256(json.dumps(picked, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class UnitResponse:
+    """The present-day solution for unit injection, Q(E, r, t) = Theta(r_Q - r) h(t) in
+    cm^-3 s^-1 eV^-1 at every grid energy (docs/transport.md, "Unit responses").
+
+    The transport equation [C, eq. 4] is linear in Q and no energy losses couple the energies,
+    so the solution for any source spectrum A(E) = Q0 (E / 1 GeV)^-alpha exp(-E/E_cut)
+    [C, eq. 5] is j(E, r) = A(E) G(E, r), exactly: the source spectrum and its amplitude
+    (:data:`SOURCE_SPECTRUM_KEYS`) need no new solve. G (n_E, n_r) [s]: j per unit Q;
+    G_sun (n_E,): G at observer.r_sun_kpc (interpolated like TransportSolution.j_at).
+    """
+    config: Config
+    key: str
+    problem: TransportProblem
+    G: np.ndarray
+    t_gyr: float
+    snapshot_t_gyr: np.ndarray
+    snapshot_G: np.ndarray
+    budget: Budget
+    G_sun: np.ndarray
+
+    @property
+    def E_eV(self) -> np.ndarray:
+        return self.problem.E_eV
+
+    def serves(self, cfg: Config) -> bool:
+        """True when ``cfg`` differs from this response's config at most in the source
+        spectrum and its normalisation."""
+        return unit_response_key(cfg) == self.key
+
+    def amplitude(self, cfg: Config, alpha=None, E_cut_eV=None,
+                  Q0_cm3_s_eV=None) -> tuple[np.ndarray, float, Normalization | None]:
+        """(A(E) [cm^-3 s^-1 eV^-1] at the grid energies, Q0, normalisation) for ``cfg``, whose
+        source.alpha, source.E_cut_eV and normalization.Q0_cm3_s_eV the arguments replace when
+        given: normalization.mode "rate" takes Q0 as it is; "observed_flux" scales the flux at
+        the Sun to touch the reference from below (docs/normalization.md)."""
+        E = self.problem.E_eV
+        shape = injection_spectrum(E, cfg.source.alpha if alpha is None else alpha,
+                                   cfg.source.E_cut_eV if E_cut_eV is None else E_cut_eV)
+        norm = cfg.normalization
+        if norm.mode == "rate":
+            Q0 = float(norm.Q0_cm3_s_eV if Q0_cm3_s_eV is None else Q0_cm3_s_eV)
+            return Q0 * shape, Q0, None
+        normalization = touch_normalization(
+            E, proton_intensity(E, shape * self.G_sun), reference_flux(E, norm.reference),
+            reference=norm.reference, E_min_eV=0.0 if norm.E_min_eV == "auto" else norm.E_min_eV)
+        return normalization.factor * shape, normalization.factor, normalization
+
+    def solution(self, cfg: Config | None = None) -> TransportSolution:
+        """The :class:`TransportSolution` of ``cfg`` (default: this response's config), which
+        may differ from it in the source spectrum and normalisation only."""
+        cfg = self.config if cfg is None else cfg
+        if not self.serves(cfg):
+            raise ConfigError("this unit response was computed for another transport problem "
+                              "(gas, diffusion, grid, time, source radius or history differ)")
+        invalid_from = check_diffusion_regime(cfg, self.problem)
+        A, Q0, normalization = self.amplitude(cfg)
+        j = A[:, None] * self.G
+        if not (np.all(np.isfinite(j)) and np.isfinite(Q0)):
+            raise ConfigError(
+                f"the cosmic-ray density overflows double precision with normalization.mode = "
+                f"{cfg.normalization.mode!r} and normalization.Q0_cm3_s_eV = {Q0:g}: lower Q0 (the "
+                "observed flux needs ~3e-34 cm^-3 s^-1 eV^-1)")
+        problem = self.problem
+        return TransportSolution(
+            config=cfg, r_kpc=problem.grid.centers, r_faces_kpc=problem.grid.faces,
+            E_eV=problem.E_eV, j=j, t_gyr=self.t_gyr, snapshot_t_gyr=self.snapshot_t_gyr,
+            snapshot_j=A[None, :, None] * self.snapshot_G, n_gas_cm3=problem.n_gas_cm3,
+            Q0_cm3_s_eV=Q0, normalization=normalization, budget=self.budget.scaled(A),
+            diffusion_invalid_from_eV=invalid_from)
+
+
+def unit_response(config=None, progress: bool = False) -> UnitResponse:
+    """Solve the transport problem of ``config`` for unit injection at every energy (one solve,
+    the cost of :func:`solve`); see :class:`UnitResponse`."""
+    cfg = config if isinstance(config, Config) else load_config(config)
+    check_memory(cfg, ("transport",))
+    problem = build_problem(cfg)
+    problem = replace(problem, src_E=np.ones_like(problem.E_eV))
+    result = evolve(problem, schedule(cfg), lambda t: history(t, cfg.source.history),
+                    progress=progress)
+    G_sun = loglog_interp(problem.grid.centers, result.j, cfg.observer.r_sun_kpc, axis=1)
+    return UnitResponse(config=cfg, key=unit_response_key(cfg), problem=problem, G=result.j,
+                        t_gyr=result.t_gyr, snapshot_t_gyr=result.snapshot_t_gyr,
+                        snapshot_G=result.snapshot_j, budget=result.budget, G_sun=G_sun)
+
+
 def solve(config=None, progress: bool = False) -> TransportSolution:
     """Solve the corona transport problem for ``config`` (a Config, TOML path, mapping or None
     for the bundled default) and return the present-day solution.
 
-    In normalization mode "observed_flux" the problem is solved with Q0 = 1 and scaled (the
-    equation is linear in Q) so that the flux at observer.r_sun_kpc touches the reference.
+    The problem is solved for unit injection at every energy and scaled by the source
+    spectrum (the equation is linear in Q, :class:`UnitResponse`); in normalization mode
+    "observed_flux" its amplitude makes the flux at observer.r_sun_kpc touch the reference.
     """
-    cfg = config if isinstance(config, Config) else load_config(config)
-    check_memory(cfg, ("transport",))
-    rate_mode = cfg.normalization.mode == "rate"
-    Q0 = cfg.normalization.Q0_cm3_s_eV if rate_mode else 1.0
-    problem = build_problem(cfg, Q0=Q0)
-    invalid_from = check_diffusion_regime(cfg, problem)
-    result = evolve(problem, schedule(cfg), lambda t: history(t, cfg.source.history),
-                    progress=progress)
-    normalization, scale = None, 1.0
-    if not rate_mode:
-        r_sun = cfg.observer.r_sun_kpc
-        model = proton_intensity(problem.E_eV, loglog_interp(problem.grid.centers, result.j, r_sun, axis=1))
-        E_min = cfg.normalization.E_min_eV
-        normalization = touch_normalization(problem.E_eV, model,
-                                            reference_flux(problem.E_eV, cfg.normalization.reference),
-                                            reference=cfg.normalization.reference,
-                                            E_min_eV=0.0 if E_min == "auto" else E_min)
-        Q0 = scale = normalization.factor
-    if not (np.all(np.isfinite(result.j)) and np.isfinite(scale)):
-        raise ConfigError(
-            f"the cosmic-ray density overflows double precision with normalization.mode = "
-            f"{cfg.normalization.mode!r} and normalization.Q0_cm3_s_eV = {Q0:g}: lower Q0 (the "
-            "observed flux needs ~3e-34 cm^-3 s^-1 eV^-1)")
-    return TransportSolution(
-        config=cfg, r_kpc=problem.grid.centers, r_faces_kpc=problem.grid.faces,
-        E_eV=problem.E_eV, j=scale * result.j, t_gyr=result.t_gyr,
-        snapshot_t_gyr=result.snapshot_t_gyr, snapshot_j=scale * result.snapshot_j,
-        n_gas_cm3=problem.n_gas_cm3, Q0_cm3_s_eV=Q0, normalization=normalization,
-        budget=result.budget.scaled(scale), diffusion_invalid_from_eV=invalid_from)
+    return unit_response(config, progress=progress).solution()

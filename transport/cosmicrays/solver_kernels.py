@@ -16,7 +16,7 @@ All quantities CGS. Rows are independent: the loops over energies run in paralle
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def factorize(theta_dt, D_E, lam_E, tl, tr, n_r, cp, inv_den):
     """Thomas-algorithm factors of M_e = I - theta dt L_e for every row e (written in place).
 
@@ -37,7 +37,7 @@ def factorize(theta_dt, D_E, lam_E, tl, tr, n_r, cp, inv_den):
             inv_den[e, i] = inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def advance(j, h, theta, dt, D_E, lam_E, src_E, tl, tr, n_r, src_r, vol,
             cp, inv_den, work, injected, escaped, lost):
     """Advance j (n_E, n_r) by len(h) - 1 steps of size dt, in place.

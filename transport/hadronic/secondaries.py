@@ -121,12 +121,34 @@ def pp_emissivity(E_p_eV, j_p, n_gas_cm3, E_eV, particle="gamma", model="aafrag"
     E_p, j = E_p[~beyond], j[~beyond]
     if E_p.size < 2:                                  # the whole (zero) spectrum is beyond
         return np.zeros(shape)
+    nodes, matrix = emissivity_matrix(E_p, E, particle, model, hadronic=hadronic, neutrino=neutrino)
+    q = (matrix @ loglog_resample(E_p, j, nodes, axis=0)) * n
+    return q.reshape(shape)
+
+
+def emissivity_matrix(E_p_eV, E_eV, particle="gamma", model="aafrag", *,
+                      hadronic: Mapping | None = None, neutrino: Mapping | None = None):
+    """The linear operator behind :func:`pp_emissivity`: (nodes [eV], M [cm^3 s^-1]) with
+
+        q(E_i) = n_gas sum_k M[i, k] j(nodes_k),   M[i, k] = A c w_k sigma_inel(E_k) dN/dE(E_k, E_i),
+
+    j interpolated onto the quadrature nodes linearly in (ln E, ln j) (transport.core.grid.
+    loglog_resample), w_k the trapezoid weights in ln E_p (module docstring). E_p_eV: ascending
+    proton energies up to the model's highest primary energy; E_eV: secondary energies inside
+    the yield tables (as for pp_emissivity). Cached: repeated calls cost a matrix sum."""
+    spec = check_model_particle(model, particle)
+    E_p = np.ascontiguousarray(E_p_eV, dtype=float)
+    if (E_p.ndim != 1 or E_p.size < 2 or not np.all(np.diff(E_p) > 0) or E_p[0] <= 0
+            or E_p[-1] > spec.primary_max_eV * (1 + 1e-9)):
+        raise ArgumentError(f"E_p_eV must be at least 2 ascending energies up to {spec.primary_max_eV:.4g} "
+                            f"eV (the top of model = {model!r})")
+    E = _check_secondary(E_eV, spec)
+    hadronic = hadronic if hadronic is not None else _default_sections()[0]
     weights = channel_weights(particle, neutrino)
     matrix = sum(w * _weighted_matrix(model, ch, E_p, E, hadronic)
                  for ch, w in weights.items() if w != 0.0)
-    enhancement = hadronic.get("nuclear_enhancement", 1.0)
-    q = C_CM_S * enhancement * (matrix @ _interp_to_nodes(E_p, j, model)) * n
-    return q.reshape(shape)
+    nodes = np.concatenate([n for _, n, _ in quadrature_nodes(E_p, model)])
+    return nodes, C_CM_S * hadronic.get("nuclear_enhancement", 1.0) * matrix
 
 
 # --------------------------------------------------------------------------- checks
@@ -212,13 +234,6 @@ def _weighted_matrix(model, channel, E_p, E, hadronic):
         dN = _cached_dN_dE(provider, channel, nodes, E)          # (n_nodes, n_E)
         blocks.append((dN * (w * sigma_inel_cm2(nodes, hadronic))[:, None]).T)
     return np.concatenate(blocks, axis=1)
-
-
-def _interp_to_nodes(E_p, j, model):
-    """j on the quadrature nodes (all pieces concatenated), linear in (ln E, ln j) where both
-    neighbours are positive, linear in ln E otherwise."""
-    nodes = np.concatenate([n for _, n, _ in quadrature_nodes(E_p, model)])
-    return loglog_resample(E_p, j, nodes, axis=0)
 
 
 def _cached_dN_dE(provider, channel, nodes, E):
