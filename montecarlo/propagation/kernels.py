@@ -76,23 +76,24 @@ def locate(grid, lut, inv_h, x):
     return i, min(max(w, 0.0), 1.0)
 
 
-def grid_lookup(grid):
+def grid_lookup(grid, max_cells=1 << 20):
     """(lut, inv_h) of :func:`locate` for a strictly ascending grid: look-up cells no wider than
     the narrowest grid interval, refined until no cell holds two nodes (in the float
-    arithmetic of the kernel)."""
+    arithmetic of the kernel); at most ``max_cells`` cells."""
     grid = np.asarray(grid, dtype=float)
     if grid.size < 2 or not np.all(np.diff(grid) > 0):
         raise ValueError("grid_lookup needs a strictly ascending grid of >= 2 nodes")
     span = grid[-1] - grid[0]
     n_cells = int(np.ceil(span / np.min(np.diff(grid))))
-    while True:
+    while n_cells <= max_cells:
         inv_h = n_cells / span
         cell = ((grid - grid[0]) * inv_h).astype(np.int64)        # as int() in the kernel
         if np.all(np.diff(cell) > 0):
-            break
+            before = np.searchsorted(cell, np.arange(cell[-1] + 1), side="left")  # nodes in cells < k
+            return np.maximum(before - 1, 0).astype(np.int64), float(inv_h)
         n_cells *= 2
-    before = np.searchsorted(cell, np.arange(cell[-1] + 1), side="left")   # nodes in cells < k
-    return np.maximum(before - 1, 0).astype(np.int64), float(inv_h)
+    raise ValueError(f"grid_lookup: the grid's narrowest interval is {np.min(np.diff(grid)):.3g} "
+                     f"of a span {span:.3g}: more than {max_cells} look-up cells")
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
