@@ -1,21 +1,28 @@
 """Speed of the Monte Carlo propagation (montecarlo.propagation).
 
-    python benchmarks/bench_mc.py [--output benchmarks/results/bench_mc.json] [--photons 200000]
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        python benchmarks/bench_mc.py [--tracking-only] [--output benchmarks/results/bench_mc.json]
 
-Prints and writes JSON:
-1. photons/s and delta-tracking steps/s on one core (the kernel is serial) in the Galactic
-   geometry (the [disk] model, analog estimator, CMB + direction-dependent dust, 100 TeV, where
-   the dust majorant makes most steps null collisions), against a pure-NumPy vectorised
-   implementation of the same algorithm (same densities, same tracking) in the same run; and
-   steps/s where tracking dominates (the corona at 2 PeV, paths to 250 kpc);
+Prints (with `uptime` before and after) and writes JSON:
+0. the targets: steps/s of the dust ratio-tracking step on one core and the ratio to the NumPy
+   implementation of the same algorithm, in the same run on the same paths (30 kpc ending at
+   the Sun, random directions, CMB + direction-dependent dust at the energy of the largest dust
+   rate). A *step* is one tentative collision of the dust majorant inside a path: an
+   exponential free path, one interpolation of the dust rate (16 corners of the (R, |z|, mu,
+   psi) table at that energy, an atan2, an exp) and one weight update; the time includes
+   everything else per path. NumPy: the same ratio tracking, the same majorant, the same
+   table (Medium.dust_ln) and interpolation, vectorised over all paths. Best of --repeats
+   runs each (CPU time);
+1. photons/s on one core in the Galactic geometry (the [disk] model, analog estimator, CMB +
+   dust, 100 TeV) against a NumPy implementation of the same algorithm; and steps/s of the
+   corona at 2 PeV (paths to 250 kpc);
 2. MPI strong scaling 1 -> 2 ranks (`mpirun -n 1|2`, wall time of the batches only);
 3. time for the all-sky corona gamma-ray intensity at 1 PeV (CMB + dust) to reach 1 %
    statistical error, against the line-of-sight integrator's time for the same number (the
    mean of an nside-16 map, which agrees with nside 64 to < 1e-3 for the smooth corona).
 
-One-core rates use the CPU time of the process (time.process_time; run with
-NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) so that a shared machine does not
-distort them; wall times are kept beside them, with the load average.
+One-core rates use the CPU time of the process (time.process_time) so that a shared machine
+distorts them less; wall times are kept beside them. --tracking-only: part 0 alone (seconds).
 """
 from __future__ import annotations
 
