@@ -17,8 +17,11 @@ import pytest
 
 import montecarlo
 import transport
+from montecarlo.opacity.kernels import _locate
+from montecarlo.opacity.ratetables import DUST_GRIDS
 from montecarlo.propagation import kernels as pk
 from montecarlo.propagation.api import prepare
+from montecarlo.propagation.medium import medium_for
 from montecarlo.sky.analysis import pixel_directions
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
@@ -77,8 +80,6 @@ def test_grid_lookup_finds_the_cells_of_the_binary_search():
     binary search (montecarlo.opacity.kernels._locate) on the dust grids and on irregular
     grids, at the nodes themselves, next to them, between them and beyond both ends: the same
     index, the same weight (computed by the same expression: rtol 1e-15)."""
-    from montecarlo.opacity.kernels import _locate
-    from montecarlo.opacity.ratetables import DUST_GRIDS
     rng = np.random.default_rng(4)
     grids = [np.asarray(DUST_GRIDS["fine"]["R"], float), np.asarray(DUST_GRIDS["fine"]["z"], float),
              np.linspace(-1.0, 1.0, 25), np.linspace(0.0, np.pi, 13),
@@ -104,7 +105,6 @@ def test_tracking_dust_rate_equals_the_opacity_table(coarse_opacity, mode):
     (DustRateTable.rate_per_kpc) at points inside and beyond the (R, z) grid, in random
     directions, at five energies: rtol 1e-12 (the same interpolation; only the rounding of R,
     psi and the far-field dilution differs, measured <= 5e-14)."""
-    from montecarlo.propagation.medium import medium_for
     cfg = transport.load_config({"opacity.grid": "coarse", "opacity.dust_mode": mode})
     E = np.array([3e13, 8e13, 3e14, 2e15, 5e18])
     m = medium_for(E, ("cmb", "dust"), cfg)

@@ -102,8 +102,9 @@ def dust_rate(mode, table, grids, x, y, z, ux, uy, uz):
 
     table: ln rate on (R, |z|, mu, psi) at one energy, the 4-node ln E stencil of the opacity
     table already applied (:func:`montecarlo.propagation.medium.dust_at_energies`; for
-    DUST_ISO the angle-averaged table, shape (n_R, n_z, 1, 1)); each grid with its look-up
-    (:func:`grid_lookup`), the tuple ``grids`` of :func:`transmission` unpacked. The
+    DUST_ISO the angle-averaged table, shape (n_R, n_z, 1, 1)); grids: (R, lut, inv_h, z, lut,
+    inv_h, mu, lut, inv_h, psi, lut, inv_h), each grid with its look-up (:func:`grid_lookup`;
+    medium.Medium.dust_grids). The
     interpolation of :func:`montecarlo.opacity.kernels.rate_at_aniso` / ``rate_at_iso``
     (multilinear in ln rate, far-field dilution beyond the grid), the same operations in the
     same order except that R, psi and the dilution are computed without hypot and without

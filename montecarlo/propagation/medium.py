@@ -58,9 +58,9 @@ def dust_at_energies(dust, E_eV, mode, needed):
     (ln rate (n_E, n_R, n_z, n_mu, n_psi) float64, with n_mu = n_psi = 1 for the angle
     average; grids). The 4-node stencil in ln E of
     :meth:`~montecarlo.opacity.ratetables.DustRateTable.energy_weights` is applied node by
-    node in float64 in the order of the opacity kernels, so every interpolated rate equals the
-    opacity module's to the last bit. Energies where ``needed`` is False stay zero (never
-    read)."""
+    node in float64 in the order of the opacity kernels, so each node's value equals the one
+    they compute at every look-up, to the last bit. Energies where ``needed`` is False stay
+    zero (never read)."""
     iE, wE, _ = dust.energy_weights(E_eV)
     if mode == pk.DUST_ANISO:
         table = dust.ln_aniso
