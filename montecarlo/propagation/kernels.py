@@ -63,7 +63,7 @@ def ang2pix_ring(nside, z, phi):
     return 12 * nside * nside - 2 * ir * (ir + 1) + ip
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def locate(grid, lut, inv_h, x):
     """The cell of x on an ascending grid and the weight in it, (i, (x - grid[i]) / (grid[i + 1]
     - grid[i])), clamped to the ends exactly as :func:`montecarlo.opacity.kernels._locate`
@@ -96,7 +96,7 @@ def grid_lookup(grid, max_cells=1 << 20):
                      f"of a span {span:.3g}: more than {max_cells} look-up cells")
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def dust_rate(mode, table, grids, x, y, z, ux, uy, uz):
     """Dust 1/lambda [kpc^-1] at one point and direction u, at the energy of ``table``.
 
@@ -113,7 +113,9 @@ def dust_rate(mode, table, grids, x, y, z, ux, uy, uz):
     The tracking kernels (this, :func:`locate`, :func:`transmission`) allocate nothing and are
     compiled without numba's reference counting (``_nrt=False``, as numba's own string
     helpers are): with it, every call that passes arrays makes an atomic reference-count update
-    per array, which cost more than the interpolation itself."""
+    per array, which cost more than the interpolation itself. This and :func:`locate` are
+    inlined into their callers (``inline="always"``): a call would copy the grids (eight array
+    structures) at every step."""
     R_g, R_lut, R_inv, z_g, z_lut, z_inv, mu_g, mu_lut, mu_inv, psi_g, psi_lut, psi_inv = grids
     R = math.sqrt(x * x + y * y)
     iR, wR = locate(R_g, R_lut, R_inv, R)
