@@ -17,8 +17,11 @@ import pytest
 
 import montecarlo
 import transport
+from montecarlo.opacity.kernels import _locate
+from montecarlo.opacity.ratetables import DUST_GRIDS
 from montecarlo.propagation import kernels as pk
 from montecarlo.propagation.api import prepare
+from montecarlo.propagation.medium import medium_for
 from montecarlo.sky.analysis import pixel_directions
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
@@ -70,6 +73,51 @@ def test_ring_pixel_index_matches_healpy():
     for nside in (1, 2, 16, 128):
         mine = np.array([pk.ang2pix_ring(nside, a, b) for a, b in zip(z, phi)])
         np.testing.assert_array_equal(mine, hp.ang2pix(nside, np.arccos(z), phi))
+
+
+def test_grid_lookup_finds_the_cells_of_the_binary_search():
+    """kernels.locate (O(1) look-up) returns the index and weight of the opacity kernels'
+    binary search (montecarlo.opacity.kernels._locate) on the dust grids and on irregular
+    grids, at the nodes themselves, next to them, between them and beyond both ends: the same
+    index, the same weight (computed by the same expression: rtol 1e-15)."""
+    rng = np.random.default_rng(4)
+    grids = [np.asarray(DUST_GRIDS["fine"]["R"], float), np.asarray(DUST_GRIDS["fine"]["z"], float),
+             np.linspace(-1.0, 1.0, 25), np.linspace(0.0, np.pi, 13),
+             np.cumsum(rng.uniform(0.01, 3.0, 40)) - 3.0, np.array([0.0, 1e-3, 1.0, 1e2])]
+    for grid in grids:
+        lut, inv_h = pk.grid_lookup(grid)
+        x = np.concatenate([grid, np.nextafter(grid, -np.inf), np.nextafter(grid, np.inf),
+                            rng.uniform(grid[0] - 1, grid[-1] + 1, 3000)])
+        got = np.array([pk.locate(grid, lut, inv_h, v) for v in x])
+        ref = np.array([_locate(grid, v) for v in x])
+        np.testing.assert_array_equal(got[:, 0], ref[:, 0])
+        np.testing.assert_allclose(got[:, 1], ref[:, 1], rtol=1e-15, atol=1e-15)
+    with pytest.raises(ValueError, match="strictly ascending"):
+        pk.grid_lookup([0.0, 1.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="look-up cells"):
+        pk.grid_lookup([0.0, 1e-9, 1.0])
+
+
+@pytest.mark.parametrize("mode", ["anisotropic", "angle_averaged"])
+def test_tracking_dust_rate_equals_the_opacity_table(coarse_opacity, mode):
+    """The tracking kernel's dust rate (the table at each tally energy, built once by
+    medium.dust_at_energies) equals the opacity module's interpolation
+    (DustRateTable.rate_per_kpc) at points inside and beyond the (R, z) grid, in random
+    directions, at five energies: rtol 1e-12 (the same interpolation; only the rounding of R,
+    psi and the far-field dilution differs, measured <= 5e-14)."""
+    cfg = transport.load_config({"opacity.grid": "coarse", "opacity.dust_mode": mode})
+    E = np.array([3e13, 8e13, 3e14, 2e15, 5e18])
+    m = medium_for(E, ("cmb", "dust"), cfg)
+    assert np.all(m.sigma_dust_max > 0)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-30, 30, (300, 3)) * [1, 1, 0.1], rng.uniform(-300, 300, (100, 3)),
+                        [[0.0, 0.0, 0.0], [-8.5, 0.0, 0.0], [100.0, 0.0, 100.0]]])
+    u = rng.normal(size=x.shape)
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    ref = coarse_opacity.dust.rate_per_kpc(x, u, E, mode=mode)
+    for e in range(E.size):
+        got = [pk.dust_rate(m.dust_mode, m.dust_ln[e], m.dust_grids, *xi, *ui) for xi, ui in zip(x, u)]
+        np.testing.assert_allclose(got, ref[:, e], rtol=1e-12, atol=0)
 
 
 # --------------------------------------------------------------------------- closed forms

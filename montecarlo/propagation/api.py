@@ -155,7 +155,7 @@ class Problem:
         pk.simulate_batch(parallel.batch_kernel_seed32(self.seed, b), n, self.kind, self.nside,
                           self.origin, self.sph, self.axi, self.points, self.edges, self.cdf,
                           self.estimator, m.sigma_uniform, m.dust_mode, m.sigma_dust_max,
-                          m.dust_i, m.dust_w, *m.tables, self.pix_vec, self.region_of,
+                          m.dust_ln, m.dust_grids, self.pix_vec, self.region_of,
                           self.region_npix, tally)
         return tally
 

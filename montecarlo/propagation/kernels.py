@@ -21,7 +21,6 @@ import math
 import numpy as np
 from numba import njit
 
-from montecarlo.opacity.kernels import _far_field, _local_aniso, _locate
 from transport.emission.table_kernels import axisymmetric_q_spectrum, spherical_q_spectrum
 
 #: Geometry of the source: spherical table, axisymmetric table, weighted point set.
@@ -64,49 +63,87 @@ def ang2pix_ring(nside, z, phi):
     return 12 * nside * nside - 2 * ir * (ir + 1) + ip
 
 
-@njit(cache=True)
-def dust_rate_aniso(table, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz):
-    """Dust 1/lambda [kpc^-1] at one point and direction and one energy (stencil i, weights
-    w (4,)): the interpolation of :func:`montecarlo.opacity.kernels.rate_at_aniso` (multilinear
-    in (R, |z|, mu, psi) of ln rate, cubic in ln E, far-field dilution), allocation-free."""
-    iR, wR, iz, wz, im, wm, ip, wp = _local_aniso(R_g, z_g, mu_g, psi_g, x, y, z, ux, uy, uz)
-    acc = _far_field(R_g, z_g, math.hypot(x, y), z)
-    for a in range(2):
-        fa = wR if a else 1.0 - wR
-        for b in range(2):
-            fb = fa * (wz if b else 1.0 - wz)
-            for c in range(2):
-                fc = fb * (wm if c else 1.0 - wm)
-                for d in range(2):
-                    fd = fc * (wp if d else 1.0 - wp)
-                    if fd != 0.0:
-                        row = table[iR + a, iz + b, im + c, ip + d]
-                        acc += fd * (w[0] * row[i] + w[1] * row[i + 1] + w[2] * row[i + 2]
-                                     + w[3] * row[i + 3])
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def locate(grid, lut, inv_h, x):
+    """The cell of x on an ascending grid and the weight in it, (i, (x - grid[i]) / (grid[i + 1]
+    - grid[i])), clamped to the ends exactly as :func:`montecarlo.opacity.kernels._locate`
+    (the same index and weight), in O(1) and without data-dependent branches: x falls into
+    look-up cell k = int((x - grid[0]) inv_h), which holds at most one node, and lut[k] is the
+    last node in the cells before k (:func:`grid_lookup`)."""
+    i = lut[min(int(max(x - grid[0], 0.0) * inv_h), lut.size - 1)]
+    i = min(i + (grid[i + 1] <= x), grid.size - 2)
+    w = (x - grid[i]) / (grid[i + 1] - grid[i])
+    return i, min(max(w, 0.0), 1.0)
+
+
+def grid_lookup(grid, max_cells=1 << 20):
+    """(lut, inv_h) of :func:`locate` for a strictly ascending grid: look-up cells no wider than
+    the narrowest grid interval, refined until no cell holds two nodes (in the float
+    arithmetic of the kernel); at most ``max_cells`` cells."""
+    grid = np.asarray(grid, dtype=float)
+    if grid.size < 2 or not np.all(np.diff(grid) > 0):
+        raise ValueError("grid_lookup needs a strictly ascending grid of >= 2 nodes")
+    span = grid[-1] - grid[0]
+    n_cells = int(np.ceil(span / np.min(np.diff(grid))))
+    while n_cells <= max_cells:
+        inv_h = n_cells / span
+        cell = ((grid - grid[0]) * inv_h).astype(np.int64)        # as int() in the kernel
+        if np.all(np.diff(cell) > 0):
+            before = np.searchsorted(cell, np.arange(cell[-1] + 1), side="left")  # nodes in cells < k
+            return np.maximum(before - 1, 0).astype(np.int64), float(inv_h)
+        n_cells *= 2
+    raise ValueError(f"grid_lookup: the grid's narrowest interval is {np.min(np.diff(grid)):.3g} "
+                     f"of a span {span:.3g}: more than {max_cells} look-up cells")
+
+
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def dust_rate(mode, table, grids, x, y, z, ux, uy, uz):
+    """Dust 1/lambda [kpc^-1] at one point and direction u, at the energy of ``table``.
+
+    table: ln rate on (R, |z|, mu, psi) at one energy, the 4-node ln E stencil of the opacity
+    table already applied (:func:`montecarlo.propagation.medium.dust_at_energies`; for
+    DUST_ISO the angle-averaged table, shape (n_R, n_z, 1, 1)); grids: (R, lut, inv_h, z, lut,
+    inv_h, mu, lut, inv_h, psi, lut, inv_h), each grid with its look-up (:func:`grid_lookup`;
+    medium.Medium.dust_grids). The
+    interpolation of :func:`montecarlo.opacity.kernels.rate_at_aniso` / ``rate_at_iso``
+    (multilinear in ln rate, far-field dilution beyond the grid), the same operations in the
+    same order except that R, psi and the dilution are computed without hypot and without
+    dividing by R: the rates agree to ~1e-14 relative.
+
+    The tracking kernels (this, :func:`locate`, :func:`transmission`) allocate nothing and are
+    compiled without numba's reference counting (``_nrt=False``, as numba's own string
+    helpers are): with it, every call that passes arrays makes an atomic reference-count update
+    per array, which cost more than the interpolation itself. This and :func:`locate` are
+    inlined into their callers (``inline="always"``): a call would copy the grids (eight array
+    structures) at every step."""
+    R_g, R_lut, R_inv, z_g, z_lut, z_inv, mu_g, mu_lut, mu_inv, psi_g, psi_lut, psi_inv = grids
+    R = math.sqrt(x * x + y * y)
+    iR, wR = locate(R_g, R_lut, R_inv, R)
+    za = abs(z)
+    iz, wz = locate(z_g, z_lut, z_inv, za)
+    R_top = R_g[R_g.size - 1]
+    z_top = z_g[z_g.size - 1]
+    acc = 0.0
+    if R > R_top or za > z_top:           # beyond the grid: the edge value diluted as 1/r^2
+        acc = math.log((min(R, R_top) ** 2 + min(za, z_top) ** 2) / (R * R + z * z))
+    if mode == DUST_ISO:
+        for a in range(2):
+            fa = wR if a else 1.0 - wR
+            for b in range(2):
+                acc += fa * (wz if b else 1.0 - wz) * table[iR + a, iz + b, 0, 0]
+    else:
+        psi = math.atan2(abs(uy * x - ux * y), ux * x + uy * y) if R > 0.0 else 0.0
+        im, wm = locate(mu_g, mu_lut, mu_inv, -uz if z < 0.0 else uz)
+        ip, wp = locate(psi_g, psi_lut, psi_inv, psi)
+        for a in range(2):
+            fa = wR if a else 1.0 - wR
+            for b in range(2):
+                fb = fa * (wz if b else 1.0 - wz)
+                for c in range(2):
+                    fc = fb * (wm if c else 1.0 - wm)
+                    acc += fc * (1.0 - wp) * table[iR + a, iz + b, im + c, ip]
+                    acc += fc * wp * table[iR + a, iz + b, im + c, ip + 1]
     return math.exp(acc)
-
-
-@njit(cache=True)
-def dust_rate_iso(table, R_g, z_g, i, w, x, y, z):
-    """Angle-averaged dust 1/lambda [kpc^-1] at one point and energy (as rate_at_iso)."""
-    R = math.hypot(x, y)
-    iR, wR = _locate(R_g, R)
-    iz, wz = _locate(z_g, abs(z))
-    acc = _far_field(R_g, z_g, R, z)
-    for a in range(2):
-        fa = wR if a else 1.0 - wR
-        for b in range(2):
-            fb = fa * (wz if b else 1.0 - wz)
-            row = table[iR + a, iz + b]
-            acc += fb * (w[0] * row[i] + w[1] * row[i + 1] + w[2] * row[i + 2] + w[3] * row[i + 3])
-    return math.exp(acc)
-
-
-@njit(cache=True)
-def _dust_rate(mode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz):
-    if mode == DUST_ANISO:
-        return dust_rate_aniso(aniso, R_g, z_g, mu_g, psi_g, i, w, x, y, z, ux, uy, uz)
-    return dust_rate_iso(iso, R_g, z_g, i, w, x, y, z)
 
 
 @njit(cache=True)
@@ -123,9 +160,9 @@ def sample_bin(cdf, xi):
     return lo
 
 
-@njit(cache=True)
-def transmission(estimator, L, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu_g, psi_g,
-                 i, w, ox, oy, oz, nx, ny, nz, counters):
+@njit(cache=True, error_model="numpy", _nrt=False)
+def transmission(estimator, L, sig_u, dmode, sig_d_max, table, grids, ox, oy, oz, nx, ny, nz,
+                 counters):
     """Transmission score of one gamma ray from x_e = o + L n to the observer o along u = -n
     (1 or 0 for the analog estimator, the expected-value weight otherwise). counters[1] +=
     tracking steps, counters[2] += tentative collisions where the dust rate exceeded its
@@ -143,8 +180,8 @@ def transmission(estimator, L, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu
                     break
                 steps += 1
                 s = L - t
-                rate = _dust_rate(dmode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w,
-                                  ox + s * nx, oy + s * ny, oz + s * nz, -nx, -ny, -nz)
+                rate = dust_rate(dmode, table, grids, ox + s * nx, oy + s * ny, oz + s * nz,
+                                 -nx, -ny, -nz)
                 if rate > sig_d_max:
                     viol += 1
                 score *= 1.0 - rate / sig_d_max
@@ -163,8 +200,8 @@ def transmission(estimator, L, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu
                     score = 0.0
                     break
                 s = L - t
-                rate = _dust_rate(dmode, aniso, iso, R_g, z_g, mu_g, psi_g, i, w,
-                                  ox + s * nx, oy + s * ny, oz + s * nz, -nx, -ny, -nz)
+                rate = dust_rate(dmode, table, grids, ox + s * nx, oy + s * ny, oz + s * nz,
+                                 -nx, -ny, -nz)
                 if rate > sig_d_max:
                     viol += 1
                 if xi < sig_u + rate:
@@ -177,8 +214,8 @@ def transmission(estimator, L, sig_u, dmode, sig_d_max, aniso, iso, R_g, z_g, mu
 
 @njit(cache=True)
 def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges, cdf,
-                   estimator, sig_u, dmode, sig_d_max, dust_i, dust_w, aniso, iso, R_g, z_g,
-                   mu_g, psi_g, pix_vec, region_of, region_npix, tally):
+                   estimator, sig_u, dmode, sig_d_max, dust_ln, dust_grids, pix_vec, region_of,
+                   region_npix, tally):
     """Simulate ``n_photons`` histories with the random stream ``seed`` and add their scores
     to ``tally`` (n_E, n_cols) + counters (see :func:`tally_columns`).
 
@@ -186,8 +223,9 @@ def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges
     AXISYMMETRIC (axi likewise) or POINTS (points = (positions (N, 3) kpc, luminosity
     (n_E, N) [s^-1 eV^-1 / kpc^2 units, see the caller], cdf (N + 1,) of the point choice)).
     edges (K + 1,), cdf (n_pix, K + 1): the distance density of each pixel (tables).
-    sig_u (n_E,): the uniform rate; dust_i (n_E,), dust_w (n_E, 4): energy stencils of the dust
-    table, sig_d_max (n_E,) its majorant (0: no dust at that energy).
+    sig_u (n_E,): the uniform rate; dust_ln (n_E, ...): the dust table at each tally energy
+    and dust_grids its grids (:func:`dust_rate`), sig_d_max (n_E,) its majorant (0: no dust
+    at that energy).
     pix_vec (n_pix, 3): pixel centres (the dipole functionals); region_of (n_pix, n_reg)
     pixel weights in the region averages (0 outside, fractional where a source mask or the
     box edge cuts the pixel), region_npix (n_reg,) their sums.
@@ -250,9 +288,8 @@ def simulate_batch(seed, n_photons, kind, nside, origin, sph, axi, points, edges
             row_t[c_a0] += a0
             row_t[c_a0 + 1] += a0 * a0
             if estimator == EXPECTED or sig_u[e] > 0.0 or sig_d_max[e] > 0.0:
-                a = a0 * transmission(estimator, L, sig_u[e], dmode, sig_d_max[e], aniso, iso,
-                                      R_g, z_g, mu_g, psi_g, dust_i[e], dust_w[e], ox, oy, oz,
-                                      nx, ny, nz, counters)
+                a = a0 * transmission(estimator, L, sig_u[e], dmode, sig_d_max[e], dust_ln[e],
+                                      dust_grids, ox, oy, oz, nx, ny, nz, counters)
             else:
                 a = a0
             if a == 0.0:

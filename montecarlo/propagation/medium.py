@@ -3,8 +3,9 @@
 
 sigma_u(E): the spatially uniform, isotropic part [kpc^-1] (CMB, EBL at z = 0, a user's
 tabulated field, and an optional constant absorber for tests and what-if runs);
-dust: the direction-dependent table (or its angle average, opacity.dust_mode) with its
-energy stencils and a majorant sigma_d,max(E) >= sigma_d(E; x, u) for all x, u
+dust: the direction-dependent table (or its angle average, opacity.dust_mode) at each tally
+energy (the opacity table's 4-node ln E stencil applied once here, not at every tracking step:
+:func:`dust_at_energies`) and a majorant sigma_d,max(E) >= sigma_d(E; x, u) for all x, u
 (:meth:`montecarlo.opacity.ratetables.DustRateTable.max_rate_per_kpc` times a safety factor).
 """
 from __future__ import annotations
@@ -34,15 +35,45 @@ class Medium:
     sigma_uniform: np.ndarray          # (n_E,) kpc^-1
     dust_mode: int                     # kernels.DUST_NONE / DUST_ANISO / DUST_ISO
     sigma_dust_max: np.ndarray         # (n_E,) kpc^-1, 0 where no dust
-    dust_i: np.ndarray                 # (n_E,) int64 stencil starts
-    dust_w: np.ndarray                 # (n_E, 4)
-    tables: tuple                      # (ln_aniso, ln_iso, R, z, mu, psi)
+    dust_ln: np.ndarray                # (n_E, n_R, n_z, n_mu, n_psi) ln rate [kpc^-1]
+    dust_grids: tuple                  # (R, lut, inv_h, z, ..., mu, ..., psi, ...): kernels.dust_rate
     fields: tuple
 
 
-_EMPTY4 = np.zeros((2, 2, 2, 2, 4), dtype=np.float32)
-_EMPTY2 = np.zeros((2, 2, 4), dtype=np.float32)
+def _grids(*axes) -> tuple:
+    """The grids of :func:`montecarlo.propagation.kernels.dust_rate` with their look-ups."""
+    out = ()
+    for axis in axes:
+        axis = np.ascontiguousarray(axis, dtype=float)
+        out += (axis, *pk.grid_lookup(axis))
+    return out
+
+
 _GRID = np.array([0.0, 1.0])
+_NO_GRIDS = _grids(_GRID, _GRID, _GRID, _GRID)
+
+
+def dust_at_energies(dust, E_eV, mode, needed):
+    """The dust table of ``mode`` (kernels.DUST_ANISO or DUST_ISO) at the energies E_eV:
+    (ln rate (n_E, n_R, n_z, n_mu, n_psi) float64, with n_mu = n_psi = 1 for the angle
+    average; grids). The 4-node stencil in ln E of
+    :meth:`~montecarlo.opacity.ratetables.DustRateTable.energy_weights` is applied node by
+    node in float64 in the order of the opacity kernels, so each node's value equals the one
+    they compute at every look-up, to the last bit. Energies where ``needed`` is False stay
+    zero (never read)."""
+    iE, wE, _ = dust.energy_weights(E_eV)
+    if mode == pk.DUST_ANISO:
+        table = dust.ln_aniso
+        grids = _grids(dust.R_kpc, dust.z_kpc, dust.mu, dust.psi)
+    else:
+        table = dust.ln_iso[:, :, None, None, :]
+        grids = _grids(dust.R_kpc, dust.z_kpc) + _NO_GRIDS[6:]
+    out = np.zeros((iE.size,) + table.shape[:4])
+    for e in np.nonzero(needed)[0]:
+        i, w = iE[e], wE[e]
+        out[e] = (w[0] * table[..., i].astype(float) + w[1] * table[..., i + 1].astype(float)
+                  + w[2] * table[..., i + 2].astype(float) + w[3] * table[..., i + 3].astype(float))
+    return out, grids
 
 
 def medium_for(E_eV, fields=("cmb", "dust"), config=None, absorber_per_kpc=None) -> Medium:
@@ -59,8 +90,7 @@ def medium_for(E_eV, fields=("cmb", "dust"), config=None, absorber_per_kpc=None)
                                 "expected finite rates >= 0 [kpc^-1]")
         sigma_u += extra
     mode, d_max = pk.DUST_NONE, np.zeros(n)
-    d_i, d_w = np.zeros(n, dtype=np.int64), np.zeros((n, 4))
-    tables = (_EMPTY4, _EMPTY2, _GRID, _GRID, _GRID, _GRID)
+    d_ln, d_grids = np.zeros((n, 2, 2, 1, 1)), _NO_GRIDS
     if names:
         check_energies(E)
         opacity = opacity_for(config)
@@ -71,12 +101,8 @@ def medium_for(E_eV, fields=("cmb", "dust"), config=None, absorber_per_kpc=None)
             dust = opacity.dust
             mode = (pk.DUST_ANISO if opacity.config.opacity.dust_mode == "anisotropic"
                     else pk.DUST_ISO)
-            iE, wE, zero = dust.energy_weights(E)
+            _, _, zero = dust.energy_weights(E)
             d_max = dust.max_rate_per_kpc(E) * MAJORANT_SAFETY
             d_max[zero | (d_max < _DUST_NEGLIGIBLE_PER_KPC)] = 0.0
-            d_i, d_w = np.ascontiguousarray(iE, dtype=np.int64), np.ascontiguousarray(wE)
-            tables = (dust.ln_aniso, dust.ln_iso, np.ascontiguousarray(dust.R_kpc, dtype=float),
-                      np.ascontiguousarray(dust.z_kpc, dtype=float),
-                      np.ascontiguousarray(dust.mu, dtype=float),
-                      np.ascontiguousarray(dust.psi, dtype=float))
-    return Medium(sigma_u, mode, d_max, d_i, d_w, tables, names)
+            d_ln, d_grids = dust_at_energies(dust, E, mode, d_max > 0.0)
+    return Medium(sigma_u, mode, d_max, d_ln, d_grids, names)
