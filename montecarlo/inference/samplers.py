@@ -20,7 +20,6 @@ checksum fails is refused with one clear error (``--restart`` discards it).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -33,15 +32,14 @@ import h5py
 import numpy as np
 from scipy.special import logsumexp
 
+from transport.core import sealed
 from transport.core.safety import clean_stale_temp_files, temp_path
+from transport.core.sealed import SEAL_ATTRS
 
 from montecarlo.inference.priors import FitError
-from montecarlo.opacity.ratetables import array_digest
 
 SAMPLERS = ("nautilus", "dynesty", "emcee")
 NESTED = ("nautilus", "dynesty")
-#: Attributes our checkpoint copies add (left out of their checksum).
-_OURS = ("fit_key", "checksum")
 
 
 @dataclass
@@ -87,53 +85,38 @@ class SamplerResult:
 
 
 # --------------------------------------------------------------------------- checkpoint files
-def hdf5_checksum(fh) -> str:
-    """SHA-256 over every dataset (name, dtype, shape, bytes) and attribute of an open HDF5
-    file, except our own key and checksum attributes."""
-    digest = hashlib.sha256()
-
-    def add_attrs(name, obj):
-        for k in sorted(obj.attrs):
-            if k not in _OURS:
-                digest.update(f"{name}@{k}".encode())
-                digest.update(np.asarray(obj.attrs[k]).tobytes())
-
-    def visit(name, obj):
-        add_attrs(name, obj)
-        if isinstance(obj, h5py.Dataset):
-            digest.update(f"{name}:{array_digest(obj[()])}".encode())
-
-    add_attrs("/", fh)
-    fh.visititems(visit)
-    return digest.hexdigest()
+#: Seal kind of a sampler checkpoint (transport.core.sealed: the fit key as its claim, a
+#: checksum of every dataset and attribute of the file).
+CHECKPOINT_KIND = "fit checkpoint"
 
 
 def seal(path: Path, source: Path, key: str, move: bool = False) -> None:
-    """Copy (``move``: move) the HDF5 file ``source`` to ``path`` atomically, with the fit key
-    and its checksum as attributes."""
+    """Copy (``move``: move) the HDF5 file ``source`` to ``path`` atomically, sealed with the fit
+    key (:func:`transport.core.sealed.seal` on its root group)."""
     tmp = temp_path(path)
     (os.replace if move else shutil.copyfile)(source, tmp)
     with h5py.File(tmp, "r+") as fh:
-        fh.attrs["fit_key"] = key
-        fh.attrs["checksum"] = hdf5_checksum(fh)
+        for name in SEAL_ATTRS:              # a copy of an earlier sealed checkpoint
+            fh.attrs.pop(name, None)
+        sealed.seal(fh, CHECKPOINT_KIND, {"fit_key": key})
     os.replace(tmp, path)
 
 
 def check_sealed(path: Path, key: str) -> None:
-    """FitError unless ``path`` carries ``key`` and a checksum that matches its contents."""
+    """FitError unless ``path`` is a sealed checkpoint of the fit ``key`` whose checksums match."""
     try:
         with h5py.File(path, "r") as fh:
-            found, checksum = fh.attrs.get("fit_key"), fh.attrs.get("checksum")
-            actual = hdf5_checksum(fh)
+            problem = sealed.check(fh, CHECKPOINT_KIND, {"fit_key": key})
     except OSError as exc:
         raise FitError(f"checkpoint {path} is unreadable ({exc}): rerun with --restart to discard it") from None
-    if found != key:
+    if problem is None:
+        return
+    if problem.reason == "fit_key":
         raise FitError(f"checkpoint {path} belongs to a different fit (the fit file, its resolved "
-                       "config or the code version changed): rerun with --restart to discard it, "
+                       "config or the code changed): rerun with --restart to discard it, "
                        "or write to another -o directory")
-    if checksum != actual:
-        raise FitError(f"checkpoint {path} fails its checksum (a damaged file): rerun with "
-                       "--restart to discard it")
+    raise FitError(f"checkpoint {path} fails its checksum (a damaged file: {problem}): rerun "
+                   "with --restart to discard it")
 
 
 def checkpoint_path(directory: Path, sampler: str) -> Path:

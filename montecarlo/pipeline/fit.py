@@ -44,7 +44,8 @@ import numpy as np
 from transport import load_config
 from transport.core.config import read_toml
 from transport.core.errors import ArgumentError, CoronaError
-from transport.core.output import atomic_hdf5, code_version, provenance
+from transport.core.output import atomic_hdf5, provenance
+from transport.core.sealed import code_key
 from transport.core.safety import check_output_dir
 from transport.core.schema import SCHEMA
 from transport.core.keys import check_value
@@ -65,6 +66,10 @@ MOCK_KEYS = {"truth", "quantities", "relative_error", "seed"}
 PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)
 #: Highest proton energy of a fit with a free cut-off: 30 x its largest value (grid.E_max_eV).
 E_MAX_PER_CUT = 30.0
+
+#: The sources a fit depends on (its checkpoint key; transport.core.sealed.code_key): the whole
+#: chain, so a regular and an editable install of the same code share checkpoints.
+FIT_SOURCES = ("transport/**/*.py", "montecarlo/**/*.py", "inputs/**/*")
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,7 @@ def fit_from_mapping(raw: dict, path: Path) -> FitSpec:
                                    f"(sky.regions = {list(regions)})")
     mock = _mock(fit.get("mock"), tuple(params), priors, regions)
     derived = _integer(fit, "derived_samples", 1000, 0, 10 ** 6)
-    canonical = {"fit": raw, "base_config": base_cfg.to_dict(), "code_version": code_version()}
+    canonical = {"fit": raw, "base_config": base_cfg.to_dict(), "code": code_key(FIT_SOURCES)}
     key = hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
     return FitSpec(path, raw, base, fixed, priors, tuple(datasets), options, settings, mock,
                    derived, key)

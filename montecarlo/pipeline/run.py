@@ -348,8 +348,8 @@ def _write_run(cfg, records, outdir, figures, ctx) -> None:
         if mismatched:       # stages taken from files of another config or code (--accept-mismatch)
             fh.attrs["accepted_mismatch"] = json.dumps(mismatched, sort_keys=True)
         link_stages(fh, records)
-        summary = fh.create_group("summary")        # the main result, also without cache/
-        _save_summary(summary, records["summary"].result)
+        if "summary" in records:                    # the main result, also without cache/
+            _save_summary(fh.create_group("summary"), records["summary"].result)
     if figures:
         ctx.say("  drawing the figures")
         ctx.say("wrote " + ", ".join(str(p) for p in run_figures(records, outdir)))

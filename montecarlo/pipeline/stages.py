@@ -301,7 +301,8 @@ def _store(stage, cfg, claims, path, result, held) -> None:
 def link_stages(fh, records: dict) -> None:
     """/stages/<name> in ``fh``: an HDF5 external link to the stage's sealed group in its cache
     file (stored once; the link is relative, so the run directory may be moved), with status,
-    reason and time of each stage in the JSON attribute /stages@records."""
+    reason and time of each stage in the JSON attribute /stages@records (and the status alone in
+    /stages@<name>_status, for h5ls)."""
     group = fh.require_group("stages")
     here = Path(fh.filename).resolve().parent
     info = {}
@@ -314,6 +315,7 @@ def link_stages(fh, records: dict) -> None:
         with h5py.File(record.path, "r") as src:      # a run file holds it under /stages/
             where = record.where if record.where in src else f"stages/{name}"
         group[name] = h5py.ExternalLink(str(target), f"/{where}")
+        group.attrs[f"{name}_status"] = record.status
         info[name] = {"status": record.status, "reason": record.reason, "key": record.key,
                       "seconds": record.seconds, "mismatch": record.mismatch}
     group.attrs["records"] = json.dumps(info, sort_keys=True)

@@ -20,7 +20,7 @@ from transport.core.config import Config, load_config
 from transport.core.constants import KPC_CM
 from transport.core.errors import ArgumentError
 from transport.emission.tables import AxisymmetricEmission, SphericalEmission
-from transport.core.output import code_version
+from transport.core.sealed import code_key
 
 from montecarlo import parallel
 from montecarlo.geometry import lb_from_direction, sun_position_kpc
@@ -227,7 +227,8 @@ def prepare(emission, E_eV, nside=16, fields=("cmb", "dust"), n_photons=1_000_00
         "region_masks": [masks.mask_key(get_region(n).mask) if get_region(n).mask else "" for n in names],
         "absorber": _digest(medium.sigma_uniform), "opacity": cfg.digest(
             sections=("observer", "fields", "dust", "opacity")),
-        "code": code_version(),        # a resume never mixes batches of two code versions
+        # a resume never mixes batches of two code states (the sources' digest, not the git tag)
+        "code": code_key(("transport/**/*.py", "montecarlo/**/*.py")),
     }, sort_keys=True).encode()).hexdigest()
     return Problem(E, nside, kind, origin, sph, axi, pts, edges, np.ascontiguousarray(cdf),
                    ESTIMATORS.index(estimator), medium, np.ascontiguousarray(pixel_vectors(nside)),

@@ -72,8 +72,14 @@ class SealProblem:
 
 # --------------------------------------------------------------------------- digests
 def array_digest(data) -> str:
-    """SHA-256 of an array's dtype, shape and exact bytes (strings: their UTF-8 text)."""
+    """SHA-256 of an array's dtype, shape and exact bytes (strings: their UTF-8 text; a
+    structured array: column by column, so variable-length text hashes by content)."""
     data = np.asarray(data)
+    if data.dtype.names:                  # a table: each column on its own (strings by text)
+        digest = hashlib.sha256(f"table{data.shape}".encode())
+        for name in data.dtype.names:
+            digest.update(f"{name}:{array_digest(data[name])}".encode())
+        return digest.hexdigest()
     if data.dtype.kind in "OSU":          # strings: bytes of their text, not object pointers
         items = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
                  for v in data.ravel().tolist()]
