@@ -16,7 +16,15 @@ shared uniform number (child 1 if U < q1, child 2 if U >= 1 - q2): for a = 1 exa
 survives and the weighted energy is conserved in every event; for a < 1 at least one does and
 the energy is conserved on average. Inverse-Compton scatterings are grouped: a sampled photon of
 energy E_g << E_e stands for k = max(1, floor(f_group E_e / E_g)) scatterings (weight k, the
-lepton loses k E_g), which keeps the lepton's energy steps below f_group.
+lepton loses k E_g), and such a group is taken with probability 1/k only (otherwise the
+scattering is a null event: the lepton flies on unchanged). The rate of groups of photons of
+fraction f is then R p(f) / k(f), so the emitted photon spectrum and the lepton's mean energy
+loss per unit length, R Integral f p(f) df, are those of single scatterings for any f_group;
+what grouping changes is only that the lepton loses energy in steps of up to f_group instead
+of f (the continuous-loss limit of soft scatterings, error O(f_group) in the lepton energy at
+which a photon is emitted). Without the 1/k acceptance, soft photons would be made k times
+too often and the lepton would cool k times too fast through them, a spectrum that depends
+on f_group.
 
 Energy accounts (weighted, eV): injected (local), photons reaching z = 0, leptons reaching
 z = 0, energy dropped below threshold (photons with e < E_min, leptons whose inverse-Compton
@@ -247,6 +255,12 @@ def run_cascades(E_inj, z_inj, cell, seed, E_min, lnEb0, dlnEb, spec, spec_sq, a
                 counters[CNT_IC] += 1
                 fg = ic_photon_fraction(us + _M_E2, ln_ds_ic, q_ic)
                 k = max(1.0, np.floor(f_group / fg)) if fg > 0.0 else 1.0
+                if k > 1.0 and np.random.random() * k >= 1.0:
+                    # grouped soft scattering not taken (probability 1 - 1/k): a null event,
+                    # the lepton flies on unchanged, so the rate of groups is 1/k of the rate
+                    typ[n], eps[n], zz[n], ww[n], prim[n] = LEPTON, e, z1, w, False
+                    n += 1
+                    continue
                 f1 = k * fg                               # <= max(f_group, fg) < 1
                 k1, k2, q1, q2 = _keep(f1, a_thin)
                 if n + 2 > _STACK:
