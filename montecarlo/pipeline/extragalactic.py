@@ -154,7 +154,7 @@ def cmd_extragalactic(args) -> int:
         return 0
     t_table = time.perf_counter() - t0
     if args.write_table:
-        table.write(args.write_table, cfg, seeds={"seed": spec.seed})
+        table.write(args.write_table, cfg, seeds={"seed": spec.seed}, claims=spec.claims())
         if not args.quiet:
             print(f"wrote the response table to {args.write_table} ({t_table:.1f} s; key "
                   f"{table.key[:12]}, energy closure {table.attrs.get('energy_closure_mean', float('nan')):.2e})")
