@@ -1,4 +1,4 @@
-"""Galactic dust infrared field: model inputs, calibration, rate tables, seed-000 Fig. 5."""
+"""Galactic dust infrared field: model inputs, calibration, rate tables, [T] Fig. 5."""
 import numpy as np
 import pytest
 from scipy import integrate
@@ -185,7 +185,7 @@ def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
 
 def test_beyond_the_table_the_field_dilutes_as_inverse_square(table):
     """Beyond the (R, z) grid (100 kpc) the rate falls as 1/r^2 from its edge value, so that
-    corona-scale paths (hundreds of kpc) see a vanishing dust field (seed 004)."""
+    corona-scale paths (hundreds of kpc) see a vanishing dust field ([C])."""
     E = [1.5e14]
     u = np.array([0.0, 0.0, 1.0])
     edge = table.rate_per_kpc([0.0, 0.0, 100.0], u, E)[0, 0]

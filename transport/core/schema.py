@@ -2,7 +2,7 @@
 
 Default values live in ``inputs/default.toml``; this module says what is allowed and checks
 the combinations of keys that single-key ranges cannot (grid resolution of r_Q, history end
-time, ...). Equation references: [C] = seed 004 (corona), docs/physics.md, sections 1-2.
+time, ...). Equation references: [C] = Kalashev & Troitsky 2016 (corona), docs/physics.md, sections 1-2.
 """
 from __future__ import annotations
 
