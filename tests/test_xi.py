@@ -113,3 +113,28 @@ def test_xi_override_scales_the_extragalactic_part_exactly():
     for name in over.spectra:
         np.testing.assert_allclose(redrawn.spectra[name], over.spectra[name], rtol=1e-12, atol=0,
                                    err_msg=name)
+
+
+def test_summary_reports_the_xi_used_and_the_self_consistent_one(tmp_path):
+    """`corona run` with extragalactic.xi = 2: the summary's xi (anticentre map pixel over the
+    extragalactic neutrinos) is the one used, and xi_self_consistent = xi x eg_scale, the value
+    without the override (rtol = 1e-12, atol = 0: one product); the config in the run file's
+    provenance records the override."""
+    import json
+
+    import h5py
+
+    from montecarlo.pipeline.run import RUN_FILE, run_model
+    tiny = {"grid.cells_per_decade": 12, "grid.E_per_decade": 4, "time.dt_max_gyr": 0.5,
+            "emission.E_per_decade": 3, "sky.nside": 2, "sky.E_per_decade": 1, "sky.fields": ["cmb"],
+            "sky.regions": ["tibet_A"], "pipeline.extragalactic": "on", "pipeline.mc": "off",
+            "galactic_plane.fit": False, "extragalactic.xi": 2.0}
+    records = run_model(load_config(None, overrides=tiny), tmp_path, figures=False, say=lambda t: None)
+    s, eg_scalars = records["summary"].result, records["extragalactic"].result["scalars"]
+    assert eg_scalars["xi_used_100TeV"] == pytest.approx(2.0, rel=1e-12, abs=0)
+    for tag in ("1TeV", "1PeV"):
+        assert s[f"xi_self_consistent_{tag}"] == pytest.approx(s[f"xi_{tag}"] * eg_scalars["eg_scale"],
+                                                               rel=1e-12, abs=0)
+        assert s[f"xi_self_consistent_{tag}"] > 3 * s[f"xi_{tag}"]
+    with h5py.File(tmp_path / RUN_FILE) as fh:
+        assert json.loads(fh.attrs["config_json"])["extragalactic"]["xi"] == 2.0
