@@ -138,3 +138,12 @@ def test_summary_reports_the_xi_used_and_the_self_consistent_one(tmp_path):
         assert s[f"xi_self_consistent_{tag}"] > 3 * s[f"xi_{tag}"]
     with h5py.File(tmp_path / RUN_FILE) as fh:
         assert json.loads(fh.attrs["config_json"])["extragalactic"]["xi"] == 2.0
+    # [C] Fig. 4 both ways (corona paper --paper C): self-consistent, and scaled to xi = 1
+    from PIL import Image
+
+    from montecarlo.pipeline.paper import XI_PAPER, plot_fig4_both_ways
+    from transport.plots import META_OVERRIDES
+    drawn = plot_fig4_both_ways(records, tmp_path)
+    assert [p.name for p in drawn] == ["kalashev2016_fig4_all_galaxies.png",
+                                       "kalashev2016_fig4_all_galaxies_xi1.png"]
+    assert json.loads(Image.open(drawn[1]).text[META_OVERRIDES]) == {"extragalactic.xi": XI_PAPER}
