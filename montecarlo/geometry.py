@@ -1,6 +1,6 @@
 """Galactic geometry: the Sun's position, Galactic coordinates and Galactocentric frames.
 
-Frames (seed 000, Sec. 2.1; docs/physics.md, section 5):
+Frames ([T], Sec. 2.1; docs/physics.md, section 5):
 
 - Galactocentric (GC) frame: Cartesian x, y, z in kpc, the Galactic centre at the origin,
   the Galactic plane z = 0, the Sun at (-r_sun, 0, 0).

@@ -19,7 +19,7 @@ def rate_config():
 
 @pytest.fixture(scope="session")
 def baseline():
-    """The bundled default model (seed 004 baseline), normalised to H3a protons."""
+    """The bundled default model ([C] baseline), normalised to H3a protons."""
     return transport.solve()
 
 

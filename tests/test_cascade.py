@@ -6,6 +6,7 @@ the bundled response table.
 Small sizes: tables to z = 0.15 (or 0.5), a few hundred primaries.
 """
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -168,11 +169,56 @@ def test_two_ranks_give_the_serial_cascade(tables, tmp_path):
 
 def test_bundled_response_table_is_current():
     """The shipped dominguez table matches the current code and default settings (else
-    regenerate it: docs/extragalactic.md), covers 1e8 eV and closes energy to < 1 %."""
+    regenerate it: docs/extragalactic.md), passes its checksums, covers 1e8 eV and closes
+    energy to < 1 %."""
     spec = ResponseSpec()
-    table = ResponseTable.read(bundled_path("dominguez"))
-    assert table is not None
+    table = ResponseTable.read(bundled_path("dominguez"), spec.claims())
     assert table.key == spec.key(), "inputs/cascade/response_dominguez.h5 is stale: regenerate it"
     assert table.edges_eV[0] <= 1e8
     assert abs(table.attrs["energy_closure_mean"]) < 0.01
     assert np.all(table.G >= 0) and np.all(table.G_err >= 0)
+
+
+def test_response_key_is_portable():
+    """The key hashes canonical text of the inputs: grids perturbed in their last bit (another
+    machine's np.geomspace) give the same key; a real change (one more primary per cell, a
+    z node moved by 1e-6) gives another."""
+    spec = ResponseSpec()
+    bumped = replace(spec, E_inj_eV=tuple(np.nextafter(spec.E_inj_eV, np.inf).tolist()),
+                     z_nodes=tuple(np.nextafter(spec.z_nodes, 0.0).tolist()),
+                     settings=replace(spec.settings, thinning=np.nextafter(spec.settings.thinning, 1.0)))
+    assert bumped.E_inj_eV != spec.E_inj_eV
+    assert bumped.key() == spec.key()
+    assert replace(spec, per_cell=spec.per_cell + 1).key() != spec.key()
+    moved = list(spec.z_nodes)
+    moved[3] += 1e-6
+    assert replace(spec, z_nodes=tuple(moved)).key() != spec.key()
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda fh: fh["G"].__setitem__(np.unravel_index(np.argmax(fh["G"][()]), fh["G"].shape),
+                                    np.max(fh["G"][()]) * 1000.0), "checksum mismatch in G"),
+    (lambda fh: fh["G"].__setitem__((1, 1, 1), np.nan), "checksum mismatch in G"),
+    (lambda fh: fh.attrs.__setitem__("seal_kind", "fit checkpoint"), "not a cascade response table"),
+])
+def test_damaged_response_table_is_never_used(tmp_path, monkeypatch, damage, why):
+    """A table whose numbers were changed after sealing (G x 1000 in one cell, a NaN) or that
+    holds something else is refused naming the file and the problem, and response_table()
+    builds its own instead of using it (RebuildWarning)."""
+    import shutil
+    import h5py
+    from transport.core.sealed import RebuildWarning, SealError
+    from montecarlo.cascade import response
+    spec = ResponseSpec()
+    path = tmp_path / "response_dominguez.h5"
+    shutil.copy(bundled_path("dominguez"), path)
+    with h5py.File(path, "r+") as fh:
+        damage(fh)
+    with pytest.raises(SealError, match=f"response table '.*response_dominguez.h5'.*{why}"):
+        ResponseTable.read(path, spec.claims())
+    cfg = load_config(None)
+    monkeypatch.setattr(response, "bundled_path", lambda model: path)
+    monkeypatch.setattr(response, "cache_directory", lambda cfg: tmp_path / "cache")
+    with pytest.warns(RebuildWarning, match="not used"):
+        with pytest.raises(response.CoronaError, match="no response table"):
+            response.response_table(cfg, spec, build_missing=False)

@@ -22,7 +22,7 @@ def test_beta_profile_limits():
 
 
 def test_max_beta_profile_crosses_near_72_kpc():
-    # docs/physics.md, section 1: with the seed's numbers the two profiles cross at ~72 kpc.
+    # docs/physics.md, section 1: with [C]'s numbers the two profiles cross at ~72 kpc.
     r_x = profile_crossing_kpc(0.738, 0.843, 0.00153, 0.195, 3.0)
     assert r_x == pytest.approx(72.0, abs=1.0, rel=0)
     gas = transport.load_config().gas

@@ -1,4 +1,4 @@
-"""Galactic dust infrared field: model inputs, calibration, rate tables, seed-000 Fig. 5."""
+"""Galactic dust infrared field: model inputs, calibration, rate tables, [T] Fig. 5."""
 import numpy as np
 import pytest
 from scipy import integrate
@@ -129,7 +129,7 @@ def test_path_integral_against_scipy_quad(table, l, b, d, mode, serial_numba):
 
 
 def test_fig5_dust_dominates_below_500_TeV_cmb_above(coarse_opacity):
-    """Seed 000 Fig. 5 / App. A: towards the Galactic centre (8.5 kpc) the dust absorbs more
+    """[T] Fig. 5 / App. A: towards the Galactic centre (8.5 kpc) the dust absorbs more
     than the CMB from 50 to 250 TeV and the CMB more from 500 TeV up; the dust absorption
     peaks at 100-200 TeV."""
     E = np.geomspace(5e13, 1e16, 60)
@@ -141,7 +141,7 @@ def test_fig5_dust_dominates_below_500_TeV_cmb_above(coarse_opacity):
 
 
 def test_fig5_inner_galaxy_paths_absorb_more(coarse_opacity):
-    """Seed 000 App. A: gamma rays from the inner Galaxy are absorbed more: at 150 TeV and a
+    """[T] App. A: gamma rays from the inner Galaxy are absorbed more: at 150 TeV and a
     fixed distance of 8.5 kpc, tau_dust falls from l = 0 through 30 and 90 to 180 deg, and
     rises with distance along l = 0."""
     E = np.array([1.5e14])
@@ -185,7 +185,7 @@ def test_dust_optical_depth_is_smooth_below_its_peak(coarse_opacity, mode):
 
 def test_beyond_the_table_the_field_dilutes_as_inverse_square(table):
     """Beyond the (R, z) grid (100 kpc) the rate falls as 1/r^2 from its edge value, so that
-    corona-scale paths (hundreds of kpc) see a vanishing dust field (seed 004)."""
+    corona-scale paths (hundreds of kpc) see a vanishing dust field ([C])."""
     E = [1.5e14]
     u = np.array([0.0, 0.0, 1.0])
     edge = table.rate_per_kpc([0.0, 0.0, 100.0], u, E)[0, 0]

@@ -96,7 +96,7 @@ def test_tau_against_brute_force_quadrature(z, E):
 
 
 def test_tau_only_models_are_offered_through_their_tables():
-    """Inoue et al. 2013 (the seed-004 baseline) has only a tau table: usable for absorption
+    """Inoue et al. 2013 (the [C] baseline) has only a tau table: usable for absorption
     through tau_from_table, rejected (with a pointer) where a density is needed."""
     tau = ebl.tau_from_table(np.array([1e12, 1e13]), 0.1, "inoue")
     assert np.all(np.diff(tau) > 0) and 0.1 < tau[0] < 10

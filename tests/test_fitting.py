@@ -1,4 +1,4 @@
-"""The normalisation fit with the seed's asymmetric-error rule [T, eq. 12]."""
+"""The normalisation fit with [T]'s asymmetric-error rule [T, eq. 12]."""
 import numpy as np
 import pytest
 

@@ -98,11 +98,11 @@ def test_eq10_extrapolates_a_region_to_the_whole_sky(snr_disk):
 
 
 def test_four_cases_fit_tibet():
-    """The seed's chi^2/dof: 1.6-2.0 (uniform) and 0.7-1.0 (SNR); measured here 1.30 / 1.89 and
+    """[T]'s chi^2/dof: 1.6-2.0 (uniform) and 0.7-1.0 (SNR); measured here 1.30 / 1.89 and
     0.80 / 1.44 (A / B). Our Tibet points are digitised and our dust model differs, so accept
     1.0-2.5 (uniform) and 0.5-1.8 (SNR), and require SNR to fit better than uniform for each
     spectrum, as in the seed. Neutrinos at ~110 TeV, all sky, from the Tibet points through
-    eq. 7 and 10: within the seed's (3-6)e-9 GeV cm^-2 s^-1 sr^-1 (measured 4.49-4.55e-9 with
+    eq. 7 and 10: within [T]'s (3-6)e-9 GeV cm^-2 s^-1 sr^-1 (measured 4.49-4.55e-9 with
     our dust; a factor 2 either way fails). The models' own all-sky neutrinos (fitted to the
     same points) agree with that to 0.75-1.6 (measured 0.90-1.45: the models differ in the
     region they extrapolate from)."""

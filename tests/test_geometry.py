@@ -6,7 +6,7 @@ from montecarlo import geometry as g
 
 
 def test_sun_and_galactic_centre():
-    """Sun at (-r_sun, 0, 0); l = 0, b = 0 points to the Galactic centre (x axis, seed 000
+    """Sun at (-r_sun, 0, 0); l = 0, b = 0 points to the Galactic centre (x axis, [T]
     Sec. 2.1): the point 8.5 kpc away from the Sun that way is the origin."""
     assert np.allclose(g.sun_position_kpc(8.5), [-8.5, 0, 0], rtol=1e-5, atol=0)
     assert np.allclose(g.galactocentric_from_lbd(0, 0, 8.5, 8.5), 0.0, atol=1e-12, rtol=1e-5)

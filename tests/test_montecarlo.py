@@ -182,7 +182,7 @@ def _los_pixels(emission, E, nside, fields, up):
 
 
 def corona_like():
-    """A corona-shaped table: beta profile (r_c = 5 kpc, beta = 0.5, seed 004 eq. 1) out to
+    """A corona-shaped table: beta profile (r_c = 5 kpc, beta = 0.5, [C] eq. 1) out to
     250 kpc, E^-2.7 spectrum."""
     r = np.concatenate([[0.0], np.geomspace(0.1, 250.0, 120)])
     E = np.array([1e14, 1e15, 3e15])

@@ -1,8 +1,8 @@
 """Cosmology and the cosmic stellar-mass density for the coronae of other galaxies
-(docs/extragalactic.md; seed 004 Sec. IV; docs/physics.md section 6).
+(docs/extragalactic.md; [C] Sec. IV; docs/physics.md section 6).
 
 Cosmologies (astropy.cosmology): "planck18" (Planck 2018, TT,TE,EE+lowE+lensing+BAO, the
-default) and "seed" (flat, H0 = 70 km/s/Mpc, Omega_m = 0.3: seed 004's choice and the
+default) and "seed" (flat, H0 = 70 km/s/Mpc, Omega_m = 0.3: [C]'s choice and the
 cosmology the ebltable tau tables assume). Radiation is neglected in H(z) (< 0.03 % at z < 5),
 as in ebltable's integrations.
 
@@ -51,7 +51,7 @@ def cosmology(name: str = "planck18"):
     if name == "planck18":
         return FlatLambdaCDM(H0=Planck18.H0, Om0=Planck18.Om0, Tcmb0=0.0, name="Planck18 (no radiation)")
     if name == "seed":
-        return FlatLambdaCDM(H0=70.0, Om0=0.3, Tcmb0=0.0, name="flat H0=70 Om=0.3 (seed 004)")
+        return FlatLambdaCDM(H0=70.0, Om0=0.3, Tcmb0=0.0, name="flat H0=70 Om=0.3 ([C])")
     raise ArgumentError(f"cosmology = {name!r} is not allowed: expected one of {', '.join(COSMOLOGIES)}")
 
 

@@ -209,7 +209,7 @@ class CascadeTables:
                 self.cdf_gamma, self.cdf_lepton, self.ln_ds_pp, self.q_pp, self.ln_ds_ic, self.q_ic)
 
 
-_SOURCES = ("cascade/interactions.py", "cascade/cosmology.py", "opacity/breit_wheeler.py",
+SOURCES = ("cascade/interactions.py", "cascade/cosmology.py", "opacity/breit_wheeler.py",
             "fields/cmb.py", "fields/ebl.py")
 
 
@@ -218,7 +218,7 @@ def code_digest() -> str:
     """SHA-256 of the modules the cascade tables are computed by."""
     here = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for name in _SOURCES:
+    for name in SOURCES:
         h.update(name.encode())
         h.update((here / name).read_bytes())
     return h.hexdigest()

@@ -18,8 +18,8 @@ in inputs/cascade/ (regenerate: see inputs/README.md).
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from transport.core.constants import C_CM_S
 from transport.core.data import inputs_dir
 from transport.core.errors import ArgumentError, CoronaError
 from transport.core.output import atomic_hdf5, provenance
+from transport.core.sealed import (RebuildWarning, SealError, claims_key, finite_problem, read_sealed,
+                                   seal, shape_problem, sources_digest)
 
 from montecarlo.cascade import cosmology as cosmo
 from montecarlo.cascade import interactions
@@ -45,8 +47,15 @@ Z_NODES = (0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3,
 #: no photon pair-produces on the EBL, whose UV end is at 12.4 eV).
 E_INJ_RANGE_EV = (1e10, 1e18)
 E_INJ_PER_DECADE = 6
-TABLE_FORMAT = 1
-_SOURCES = ("cascade/kernels.py", "cascade/montecarlo.py")
+TABLE_FORMAT = 2
+#: The sources that compute a table (its key: transport.core.sealed.sources_digest).
+CODE_SOURCES = ("montecarlo/cascade/kernels.py", "montecarlo/cascade/montecarlo.py",
+                *(f"montecarlo/{name}" for name in interactions.SOURCES))
+#: Significant digits of the floats in a table's key (far above any physical difference,
+#: far below the last-bit noise of a grid computed on another machine).
+KEY_DIGITS = 12
+#: seal_kind of a table file (transport.core.sealed).
+RESPONSE_KIND = "cascade response table"
 
 
 @dataclass
@@ -60,16 +69,43 @@ class ResponseSpec:
     z_nodes: tuple = Z_NODES
     E_inj_eV: tuple = tuple(np.geomspace(*E_INJ_RANGE_EV, int(round(np.log10(E_INJ_RANGE_EV[1] / E_INJ_RANGE_EV[0]) * E_INJ_PER_DECADE)) + 1).tolist())
 
+    def claims(self) -> dict:
+        """What the table claims to be: the spec as canonical text (every float rounded to
+        KEY_DIGITS significant digits, so that grids computed in floating point on another
+        machine, e.g. the np.geomspace of E_inj_eV, give the same text) and the SHA-256 of
+        the sources that compute it."""
+        return {"format": TABLE_FORMAT, "spec": _rounded(asdict(self)),
+                "code": sources_digest(CODE_SOURCES)}
+
     def key(self) -> str:
-        here = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for name in _SOURCES:
-            h.update((here / name).read_bytes())
-        d = asdict(self)
-        d["code"] = h.hexdigest()
-        d["tables"] = interactions.code_digest()
-        d["format"] = TABLE_FORMAT
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+        """SHA-256 of :meth:`claims` (portable: exact inputs, never computed arrays' bits)."""
+        return claims_key(self.claims())
+
+
+def _rounded(value):
+    """``value`` (nested dicts/lists) with floats as their KEY_DIGITS-significant-digit text."""
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{KEY_DIGITS}g}"
+    return value
+
+
+def _table_problem(arrays: dict) -> str | None:
+    """Sanity of a table read back: finite, G and its error >= 0, shapes consistent."""
+    n_z, n_E, n_b = arrays["z"].size, arrays["E_inj_eV"].size, arrays["edges_eV"].size - 1
+    return (shape_problem("G", arrays["G"], (n_z, n_E, n_b))
+            or shape_problem("G_err", arrays["G_err"], (n_z, n_E, n_b))
+            or shape_problem("tau", arrays["tau"], (arrays["lnE_tau"].size, arrays["z_tau"].size))
+            or finite_problem({n: arrays[n] for n in ("z", "E_inj_eV", "edges_eV", "G", "G_err",
+                                                       "tau")})
+            or finite_problem({n: arrays[n] for n in ("lnE_tau", "z_tau")}, nonnegative=False))
 
 
 @dataclass
@@ -166,35 +202,39 @@ class ResponseTable:
         return direct, c
 
     # ------------------------------------------------------------------ I/O
-    def write(self, path, cfg=None, seeds=None):
+    ARRAYS = (("z", ""), ("E_inj_eV", "eV"), ("edges_eV", "eV"), ("G", "eV^-1"),
+              ("G_err", "eV^-1"), ("lnE_tau", "ln eV"), ("z_tau", ""), ("tau", ""))
+
+    def write(self, path, cfg=None, seeds=None, claims=None):
+        """Write atomically, sealed (transport.core.sealed) with ``claims`` (those of the spec
+        that built it: :meth:`ResponseSpec.claims`) and a checksum of every array."""
+        if claims is None:
+            raise ArgumentError("ResponseTable.write needs the claims of its spec "
+                                "(ResponseSpec.claims())")
         with atomic_hdf5(path) as fh:
             fh.attrs.update(provenance(cfg, seeds))
-            fh.attrs.update({k: v for k, v in self.attrs.items() if k not in fh.attrs})
+            fh.attrs.update({k: v for k, v in self.attrs.items()
+                             if k not in fh.attrs and not k.startswith("seal_")})
             fh.attrs["response_key"] = self.key
-            for name, unit in (("z", ""), ("E_inj_eV", "eV"), ("edges_eV", "eV"), ("G", "eV^-1"),
-                               ("G_err", "eV^-1"), ("lnE_tau", "ln eV"), ("z_tau", ""), ("tau", "")):
+            for name, unit in self.ARRAYS:
                 data = np.asarray(getattr(self, name))
                 ds = fh.create_dataset(name, data=data, **({"compression": "gzip", "shuffle": True}
                                                            if data.size > 4096 else {}))
                 ds.attrs["units"] = unit
+            seal(fh, RESPONSE_KIND, claims)
 
     @classmethod
-    def read(cls, path, key=None):
-        """The table at path, or None if absent, unreadable or (with key) stale."""
-        import h5py
-        path = Path(path)
-        if not path.is_file():
-            return None
-        try:
-            with h5py.File(path, "r") as fh:
-                if key is not None and fh.attrs.get("response_key") != key:
-                    return None
-                arrays = {n: fh[n][()] for n in ("z", "E_inj_eV", "edges_eV", "G", "G_err",
-                                                 "lnE_tau", "z_tau", "tau")}
-                attrs = {k: fh.attrs[k] for k in fh.attrs}
-        except (OSError, KeyError):
-            return None
-        return cls(**arrays, key=str(attrs.get("response_key", "")), attrs=attrs)
+    def read(cls, path, claims=None):
+        """The table at ``path`` after its seal is checked (kind, ``claims`` when given,
+        checksums) and its arrays are sane; raises SealError naming the file and the problem."""
+        def load(fh):
+            arrays = {n: fh[n][()] for n, _ in cls.ARRAYS}
+            attrs = {k: fh.attrs[k] for k in fh.attrs}
+            return arrays, attrs
+
+        arrays, attrs = read_sealed(path, "/", RESPONSE_KIND, claims, load,
+                                    lambda got: _table_problem(got[0]), what="response table")
+        return cls(**arrays, key=str(attrs.get("seal_key", "")), attrs=attrs)
 
 
 def bundled_path(model: str) -> Path:
@@ -223,18 +263,25 @@ def build(cfg, spec: ResponseSpec, progress=False, checkpoint_path=None) -> Resp
 
 def response_table(cfg, spec: ResponseSpec | None = None, progress=False, build_missing=True):
     """The response table of ``spec``: the bundled one (inputs/cascade/) or the cached one
-    when its key matches, else built now (under mpirun on all ranks) and cached."""
+    when its seal matches the spec and its checksums hold, else built now (under mpirun on
+    all ranks) and cached. A table for another spec or code is passed over; a corrupt one
+    (checksum, NaN, shape) is reported with a RebuildWarning and replaced."""
     spec = spec or ResponseSpec()
-    key = spec.key()
-    for path in (bundled_path(spec.model), cache_directory(cfg) / f"response-{spec.model}-{key[:20]}.h5"):
-        table = ResponseTable.read(path, key)
-        if table is not None:
-            return table
+    claims = spec.claims()
+    key = claims_key(claims)
+    cached = cache_directory(cfg) / f"response-{spec.model}-{key[:20]}.h5"
+    for path in (bundled_path(spec.model), cached):
+        if not path.is_file():
+            continue
+        try:
+            return ResponseTable.read(path, claims)
+        except SealError as exc:
+            if exc.problem is None or exc.problem.reason not in ("config", "code", "spec", "format"):
+                warnings.warn(f"{exc}; not used", RebuildWarning, stacklevel=2)
     if not build_missing:
         raise CoronaError(f"no response table for {spec.model!r} with key {key[:20]}")
-    path = cache_directory(cfg) / f"response-{spec.model}-{key[:20]}.h5"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = build(cfg, spec, progress, checkpoint_path=path.with_suffix(".checkpoint.h5"))
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    table = build(cfg, spec, progress, checkpoint_path=cached.with_suffix(".checkpoint.h5"))
     if rank_and_size(world())[0] == 0:
-        table.write(path, cfg, seeds={"seed": spec.seed})
+        table.write(cached, cfg, seeds={"seed": spec.seed}, claims=claims)
     return table

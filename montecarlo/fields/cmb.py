@@ -1,6 +1,6 @@
 """Cosmic microwave background: an isotropic black body, T(z) = T0 (1 + z).
 
-T0 = 2.7255 K (Fixsen 2009, ApJ 707, 916), the config key fields.cmb_T0_K; seed 000 eq. A1
+T0 = 2.7255 K (Fixsen 2009, ApJ 707, 916), the config key fields.cmb_T0_K; [T] eq. A1
 uses 2.73 K. Number density n = 16 pi zeta(3) (k T / h c)^3 = 410.7 cm^-3 at 2.7255 K.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ def temperature_K(z, T0_K: float = T0_K):
 
 def dn_deps(eps_eV, T_K):
     """Black-body photon number density per unit energy [cm^-3 eV^-1], all directions:
-    dn/d eps = 8 pi eps^2 / (h c)^3 / (exp(eps / k T) - 1)   (seed 000 eq. A1 times 4 pi)."""
+    dn/d eps = 8 pi eps^2 / (h c)^3 / (exp(eps / k T) - 1)   ([T] eq. A1 times 4 pi)."""
     eps = np.asarray(eps_eV, dtype=float)
     x = eps / (K_B_EV_K * np.asarray(T_K, dtype=float))
     with np.errstate(over="ignore"):

@@ -1,6 +1,6 @@
-"""Galactic dust infrared photons (seed 000 App. A; Vernetto & Lipari 2016, PRD 94, 063009).
+"""Galactic dust infrared photons ([T] App. A; Vernetto & Lipari 2016, PRD 94, 063009).
 
-Two dust components j = cold, warm, exponential in Galactocentric R and |z| [seed 000 eq. A5]:
+Two dust components j = cold, warm, exponential in Galactocentric R and |z| [T, eq. A5]:
 
     rho_j(R, z) = rho_j0 exp(-R / r_j - |z| / z_j)                       [g cm^-3]
     T_j(R)      = T_j,sun exp(-(R - R_sun) / r_T)                         [K]
@@ -79,7 +79,7 @@ def kappa_cm2_g(lambda_um, relative: str = KAPPA_FILE):
 
 
 def planck_lambda(lambda_cm, T_K):
-    """Black-body spectral radiance B_lambda [erg s^-1 cm^-2 sr^-1 cm^-1] [seed 000 eq. A4]."""
+    """Black-body spectral radiance B_lambda [erg s^-1 cm^-2 sr^-1 cm^-1] [T, eq. A4]."""
     lam = np.asarray(lambda_cm, dtype=float)
     x = H_ERG_S * C_CM_S / (lam * K_B_ERG_K * np.asarray(T_K, dtype=float))
     with np.errstate(over="ignore"):
@@ -89,7 +89,7 @@ def planck_lambda(lambda_cm, T_K):
 def photon_density_per_column(eps_eV, T_K, kappa_file: str = KAPPA_FILE):
     """dn/(d eps dOmega) per unit dust column [cm^-3 eV^-1 sr^-1 per (g cm^-2)] at temperature T.
 
-    kappa B_lambda lambda / (c eps^2) [seed 000 eq. A3, A6 with I_eps = I_lambda lambda / eps];
+    kappa B_lambda lambda / (c eps^2) [T, eq. A3, A6 with I_eps = I_lambda lambda / eps];
     outer product over eps_eV (n_eps,) and T_K (n_T,) -> (n_T, n_eps).
     """
     eps = np.asarray(eps_eV, dtype=float)
@@ -132,7 +132,7 @@ class DustModel:
         return np.array([[c.rho0_g_cm3, c.r_kpc, c.z_kpc, c.T_sun_K] for c in self.components])
 
     def density_g_cm3(self, component: DustComponent, R_kpc, z_kpc):
-        """Dust mass density of one component [seed 000 eq. A5]."""
+        """Dust mass density of one component [T, eq. A5]."""
         return component.rho0_g_cm3 * np.exp(-np.asarray(R_kpc) / component.r_kpc
                                              - np.abs(np.asarray(z_kpc)) / component.z_kpc)
 

@@ -19,7 +19,7 @@ cuba               Haardt & Madau 2012, ApJ 746, 125 (UV/X-ray, <10 um) no
 =================  ===================================================  ===========
 
 ebltable's ``saldana-lopez-err`` is the model's 1-sigma error, not a density, and is not
-offered. Models with only a tau table (``TAU_ONLY_MODELS``: inoue, the seed-004 "baseline"
+offered. Models with only a tau table (``TAU_ONLY_MODELS``: inoue, the [C] "baseline"
 of Inoue et al. 2013, with its pop-III variants; franceschini2017; saldana-lopez upper and
 lower) can be used for absorption-only work through :func:`tau_from_table`; they have no
 photon density, so no mean free path or cascade can be computed from them.
@@ -127,7 +127,7 @@ def tau_from_table(E_eV, z_source, model: str = "inoue"):
     """EBL optical depth from the authors' published tau table (ebltable ``OptDepth``).
 
     For absorption-only work with models that ship no density (``TAU_ONLY_MODELS``, e.g. the
-    seed-004 baseline Inoue et al. 2013) and as the cross-check of our own integration.
+    [C] baseline Inoue et al. 2013) and as the cross-check of our own integration.
     The tables assume h = 0.7, Omega_m = 0.3; kneiske's includes the CMB. Returns an array of
     E_eV's shape; raises ArgumentError outside the table's energy or redshift range.
     """

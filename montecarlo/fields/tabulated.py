@@ -120,7 +120,7 @@ def write_local_dust_example(path=None, config=None):
     header = f"""Example isotropic photon field for fields.tabulated_file (format: inputs/fields/README.md).
 Galactic dust infrared photons at the Sun (R = {model.r_sun_kpc:g} kpc, z = 0) summed over all
 directions: dn/d eps [cm^-3 eV^-1] versus eps [eV], one redshift column (z = 0).
-Source: computed by corona {code_version()} from its default dust model (seed 000 App. A:
+Source: computed by corona {code_version()} from its default dust model ([T] App. A:
 Misiriotis et al. 2006 densities, Draine 2003 kappa, temperatures as in docs/opacity.md)
 by direct line-of-sight integration (montecarlo.fields.dust.angle_integrated_density).
 Regenerate: python -m montecarlo.fields.tabulated

@@ -3,7 +3,7 @@
 I(E, n) = (1/4pi) integral_0^s_max ds q(E, x_sun + s n) exp(-tau(E, s)),
 tau(E, s) = integral_0^s ds' / lambda(E, x_sun + s' n, u = -n)
 
-for gamma rays seen in sky direction n (they travel along u = -n, docs/physics.md, section 5; seed 000
+for gamma rays seen in sky direction n (they travel along u = -n, docs/physics.md, section 5; [T]
 eq. 3-5); neutrinos are not attenuated. Graded Gauss-Legendre panels along each ray (see
 :mod:`montecarlo.lineofsight.kernels`) resolve the inner Galaxy, the corona core, the thin disk and
 the table edges; tau at every node comes from the panel's own spectral integration matrix, so

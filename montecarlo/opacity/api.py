@@ -1,11 +1,11 @@
 """Pair-production opacity: mean free paths and optical depths along Galactic and
-cosmological paths (docs/physics.md, section 4; seed 000 eq. 2-4; seed 004 Sec. III-IV).
+cosmological paths (docs/physics.md, section 4; [T] eq. 2-4; [C] Sec. III-IV).
 
 - Galactic straight paths from a source at (l, b, d) to the Sun: tau = Integral ds 1/lambda
-  [seed 000 eq. 3], with the gamma ray moving along u = (x_sun - x_source)/d; the uniform
+  [T, eq. 3], with the gamma ray moving along u = (x_sun - x_source)/d; the uniform
   fields (CMB, EBL and tabulated at z = 0) contribute d / lambda, the dust its tabulated
   direction-dependent (or angle-averaged) rate integrated by composite Gauss-Legendre in a
-  numba kernel. Survival probability P = exp(-tau) [seed 000 eq. 4].
+  numba kernel. Survival probability P = exp(-tau) [T, eq. 4].
 - Cosmological paths: tau(E0, z_s) = Integral_0^z_s dz c / ((1 + z) H(z)) 1/lambda(E0 (1 + z), z),
   flat LambdaCDM from [cosmology] (astropy; no radiation term, as ebltable's tables).
 
@@ -243,7 +243,7 @@ class Opacity:
         return tau.reshape(d.shape + E.shape)
 
     def survival_probability(self, E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust")):
-        """exp(-tau) for a source at (l, b, d) seen from the Sun [seed 000 eq. 4]."""
+        """exp(-tau) for a source at (l, b, d) seen from the Sun [T, eq. 4]."""
         return np.exp(-self.optical_depth_galactic(E_eV, l_deg, b_deg, distance_kpc, fields))
 
 
@@ -300,6 +300,6 @@ def optical_depth_galactic(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dus
 def survival_probability(E_eV, l_deg, b_deg, distance_kpc, fields=("cmb", "dust"), config=None):
     """Probability that a gamma ray of energy E_eV from a source at Galactic longitude l,
     latitude b [deg] and distance_kpc from the Sun reaches the Sun without pair-producing
-    [seed 000 eq. 3-4]. fields: any of "cmb", "dust", "ebl", "tabulated"; () = no attenuation.
+    [T, eq. 3-4]. fields: any of "cmb", "dust", "ebl", "tabulated"; () = no attenuation.
     Vectorised over E_eV; bad input raises ArgumentError (a ValueError)."""
     return opacity_for(config).survival_probability(E_eV, l_deg, b_deg, distance_kpc, fields)

@@ -92,7 +92,7 @@ def cmd_figures(args) -> int:
 
 # --------------------------------------------------------------------------- survival
 def cmd_survival(args) -> int:
-    """P_surv(E) from a source at (l, b, d) to the Sun (seed 000 eq. 3-4, Fig. 5)."""
+    """P_surv(E) from a source at (l, b, d) to the Sun ([T] eq. 3-4, Fig. 5)."""
     cfg = _load(args)
     fields = check_fields(args.fields, argument="--fields")
     for name, value in (("--E-min-eV", args.E_min_eV), ("--E-max-eV", args.E_max_eV)):

@@ -8,7 +8,7 @@ parts; repeated nodes, i.e. discontinuities, kept as pairs),
     q(E, r) ~ sum_k q(E, rho_k) h_k(ln r),
 
 every sky product P (all-sky average, dipole vector, region averages) of the line-of-sight
-integral (docs/physics.md, section 5; seed 000 eq. 3-5) becomes
+integral (docs/physics.md, section 5; [T] eq. 3-5) becomes
 
     P(E) = sum_k K_P(E, k) q(E, rho_k),
     K_P(E, k) = (1/4pi) sum_rays c_P(ray) sum_nodes w_node exp(-tau(E, node)) h_k(ln r_node),

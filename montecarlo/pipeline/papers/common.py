@@ -8,6 +8,7 @@ import numpy as np
 
 from montecarlo import plots
 from transport import load_config
+from transport.plots import save_figure
 from transport.core.grid import log_grid
 
 PAPER_DIR = Path(__file__).resolve().parents[3] / "runs" / "paper"
@@ -49,7 +50,8 @@ def draw_data(ax, data: dict, region_of=None) -> None:
 
 
 def finish(fig, axes, path, title=None) -> Path:
-    """Log axes, labels, legends; save ``path``."""
+    """Log axes, labels, legends; save ``path`` (with the provenance of the config it shows:
+    the paper modules draw inside :func:`transport.plots.stamped`)."""
     for ax in np.atleast_1d(axes).ravel():
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -59,8 +61,7 @@ def finish(fig, axes, path, title=None) -> Path:
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plots._pyplot().close(fig)
+    save_figure(fig, path)
     return Path(path)
 
 

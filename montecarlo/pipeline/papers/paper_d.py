@@ -82,8 +82,7 @@ def fig_protons(results, path):
     ax.legend(fontsize=6.5)
     ax.set_title("the gamma-optimised sea hardens towards the inner Galaxy", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    common.plots._pyplot().close(fig)
+    common.save_figure(fig, path)
     return Path(path)
 
 

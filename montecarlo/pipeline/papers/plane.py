@@ -5,9 +5,10 @@ import json
 import os
 from pathlib import Path
 
-from montecarlo.pipeline.papers import agreement, paper_d, paper_k, paper_l
+from montecarlo.pipeline.papers import agreement, common, paper_d, paper_k, paper_l
 from transport.core.output import provenance
 from transport.core.safety import temp_path
+from transport.plots import stamped
 
 #: Paper letter -> figure module (each has ``run(outdir, overrides, progress)``).
 PLANE_PAPERS = {"L": paper_l, "D": paper_d, "K": paper_k}
@@ -19,7 +20,9 @@ def plane_papers(outdir, which: str = "all", overrides=None, progress: bool = Fa
     paths, entries = [], []
     for letter, module in PLANE_PAPERS.items():
         if which in (letter, "all"):
-            p, e = module.run(outdir, overrides, progress)
+            cfg = common.paper_config(module.CONFIG, overrides)
+            with stamped(cfg, f"runs/paper/{module.CONFIG}", overrides or {}):  # figure provenance
+                p, e = module.run(outdir, overrides, progress)
             paths += p
             entries += e
     return paths, entries
