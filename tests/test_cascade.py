@@ -222,3 +222,41 @@ def test_damaged_response_table_is_never_used(tmp_path, monkeypatch, damage, why
     with pytest.warns(RebuildWarning, match="not used"):
         with pytest.raises(response.CoronaError, match="no response table"):
             response.response_table(cfg, spec, build_missing=False)
+
+
+def _per_cascade(tables, settings, n, seed):
+    """n cascades of an E^-2 photon spectrum (1e11-1e14 eV at z = 0.1), each its own tally
+    cell: the mean E^2 dN/dE per primary [eV] per bin, its standard error, and the closures.
+    Primaries are drawn uniformly in ln E and weighted by E^-2 / E^-1 (importance sampling:
+    the TeV primaries that make the cascade are not rare)."""
+    lo, hi = 1e11, 1e14
+    E = lo * (hi / lo) ** np.random.default_rng(seed).random(n)
+    w = np.log(hi / lo) / (E * (1.0 / lo - 1.0 / hi))      # mean 1
+    vec = mc.simulate(tables, settings, E, np.full(n, 0.1), np.arange(n), n, seed)
+    t = mc.unpack(vec, n, settings.edges_eV, np.ones(n))
+    width = np.diff(t.edges_eV)
+    centre = np.sqrt(t.edges_eV[1:] * t.edges_eV[:-1])
+    y = w[:, None] * t.spec * centre ** 2 / width          # per cascade, per bin
+    return centre, y.mean(axis=0), y.std(axis=0, ddof=1) / np.sqrt(n), t.closure()
+
+
+def test_cascade_spectrum_does_not_depend_on_numerical_knobs(tables):
+    """Default settings (thinning 0.5, ic_group 0.01) against 5x finer ones (thinning 0,
+    ic_group 0.002), E^-2 photons 0.1-100 TeV at z = 0.1, half-decade bins centred on 0.32,
+    1, 3.2, 10 and 32 GeV: equal within 3 combined standard errors + 4 % (rtol = 0.04 for the
+    remaining O(ic_group) effect of grouped lepton energy steps, atol = 3 sigma for the
+    statistics; before the 1/k acceptance of grouped inverse-Compton events the two differed
+    by -25 % to +35 % here). Energy closes: thinning 0 in every cascade to < 1e-9; thinning
+    0.5 on average to < 1 % + 3 standard errors (conserved in expectation only)."""
+    base = mc.Settings(E_min_eV=10 ** 8.25, bins_per_decade=2, E_bins_max_eV=1e14)
+    fine = mc.Settings(E_min_eV=10 ** 8.25, bins_per_decade=2, E_bins_max_eV=1e14,
+                       thinning=0.0, ic_group=0.002)
+    E, y0, s0, c0 = _per_cascade(tables, base, 3000, 11)
+    _, y1, s1, c1 = _per_cascade(tables, fine, 400, 12)
+    sel = E < 5e10
+    assert sel.sum() == 5
+    diff = np.abs(y0 - y1)[sel]
+    bound = 3.0 * np.hypot(s0, s1)[sel] + 0.04 * y1[sel]
+    assert np.all(diff < bound), (E[sel], y0[sel] / y1[sel], bound / y1[sel])
+    assert np.max(np.abs(c1)) < 1e-9
+    assert abs(c0.mean()) < 0.01 + 3.0 * c0.std(ddof=1) / np.sqrt(c0.size), c0.mean()
