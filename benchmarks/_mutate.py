@@ -256,12 +256,18 @@ def apply_scale(source: str, m: ScaleMutant, factor: float = FACTOR) -> str:
 
 # --------------------------------------------------------------------------- test map
 def source_digest(root: Path) -> str:
+    """Digest of the code under test (transport/, montecarlo/, the inputs): keys the map."""
     h = hashlib.sha256()
-    for top in ("transport", "montecarlo", "tests"):
-        for f in sorted((root / top).rglob("*.py")):
+    for top in ("transport", "montecarlo", "inputs"):
+        for f in sorted(p for p in (root / top).rglob("*") if p.is_file()
+                        and "__pycache__" not in p.parts):
             h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def map_tests(root: Path) -> list:
@@ -270,28 +276,23 @@ def map_tests(root: Path) -> list:
             if p.name not in NOT_PHYSICS]
 
 
-def build_map(copy_root: Path, cache_dir: Path, timeout: float, tests=("tests",),
-              env_extra=None) -> dict:
-    """{"lines": {file: {line: [test ids]}}, "durations": {test id: s}} from one coverage
-    run in ``copy_root``; cached under ``cache_dir`` by the source digest."""
-    digest = source_digest(copy_root)
-    cache = cache_dir / f"testmap-{digest}.json"
-    if cache.exists():
-        print(f"test map: cached {cache}", flush=True)
-        return json.loads(cache.read_text())
-    cache_dir.mkdir(parents=True, exist_ok=True)
+def _coverage_run(copy_root: Path, tests, timeout: float, env_extra=None) -> dict:
+    """One pytest run with per-test coverage contexts of ``tests`` in ``copy_root``."""
     covfile = copy_root / ".coverage-map"
     junit = copy_root / "junit-map.xml"
+    for f in (covfile, junit):
+        f.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(copy_root), COVERAGE_FILE=str(covfile),
                PYTHONDONTWRITEBYTECODE="1", **(env_extra or {}))
     env.pop("NUMBA_CACHE_DIR", None)        # numba's cache in the copy's __pycache__
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
            "--cov=transport", "--cov=montecarlo", "--cov-context=test", "--cov-report=",
            f"--junitxml={junit}", *tests]
-    print("test map: coverage run of", " ".join(tests), flush=True)
+    print(f"test map: coverage run of {len(tests)} file(s)", flush=True)
     proc = subprocess.run(cmd, cwd=copy_root, env=env, capture_output=True, text=True,
                           timeout=timeout)
-    print("test map:", (proc.stdout.strip().splitlines() or ["?"])[-1], flush=True)
+    summary = (proc.stdout.strip().splitlines() or ["?"])[-1]
+    print("test map:", summary, flush=True)
     import coverage
     data = coverage.CoverageData(basename=str(covfile))
     data.read()
@@ -311,11 +312,51 @@ def build_map(copy_root: Path, cache_dir: Path, timeout: float, tests=("tests",)
         durations[key] = float(tc.get("time", 0))
         if tc.find("failure") is not None or tc.find("error") is not None:
             failed.append(key)
-    result = {"digest": digest, "lines": lines, "durations": durations, "failed": failed,
-              "returncode": proc.returncode, "tests": list(tests),
-              "summary": (proc.stdout.strip().splitlines() or ["?"])[-1]}
-    cache.write_text(json.dumps(result))
-    return result
+    return {"lines": lines, "durations": durations, "failed": failed,
+            "returncode": proc.returncode, "summary": summary}
+
+
+def build_map(copy_root: Path, cache_dir: Path, timeout: float, tests=("tests",),
+              env_extra=None) -> dict:
+    """{"lines": {file: {line: [test ids]}}, "durations": {test: s}, "failed": [tests],
+    "files": {test file: digest}} from coverage runs in ``copy_root``, cached under
+    ``cache_dir`` by the digest of the code; test files added or changed since are run
+    (and merged) on their own, so a new test does not cost a run of the whole suite."""
+    digest = source_digest(copy_root)
+    cache = cache_dir / f"testmap-{digest}.json"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmap = json.loads(cache.read_text()) if cache.exists() else \
+        {"digest": digest, "lines": {}, "durations": {}, "failed": [], "files": {}}
+    want = {t: file_digest(copy_root / t) for t in tests}
+    todo = [t for t, d in want.items() if tmap["files"].get(t) != d]
+    if not todo:
+        print(f"test map: cached {cache}", flush=True)
+        return tmap
+    run = _coverage_run(copy_root, todo, timeout, env_extra)
+    stale = {t for t in todo}
+    mods = {t[:-3].replace("/", ".") for t in stale}
+
+    def keep(test_id):                           # entries of files not re-run
+        return test_id.split("::")[0] not in stale
+
+    for f, per in tmap["lines"].items():
+        for ln in list(per):
+            per[ln] = [t for t in per[ln] if keep(t)]
+    for f, per in run["lines"].items():
+        dst = tmap["lines"].setdefault(f, {})
+        for ln, ids in per.items():
+            dst[ln] = sorted(set(dst.get(ln, [])) | set(ids))
+    def fresh(key):                              # junit keys of files not re-run
+        head = key.split("::")[0]
+        return not any(head == m or head.startswith(m + ".") for m in mods)
+
+    tmap["durations"] = {k: v for k, v in tmap["durations"].items() if fresh(k)} \
+        | run["durations"]
+    tmap["failed"] = [k for k in tmap["failed"] if fresh(k)] + run["failed"]
+    tmap["files"].update({t: want[t] for t in todo})
+    tmap["summary"] = run["summary"]
+    cache.write_text(json.dumps(tmap))
+    return tmap
 
 
 def junit_key(classname: str, name: str) -> str:
