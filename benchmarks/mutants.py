@@ -231,7 +231,8 @@ def run_tests(root: Path, tests, timeout: float, cache_dir: str, env_extra=None)
     """Run pytest on ``tests`` in the copy; returns (status, seconds, last line)."""
     env = dict(os.environ, PYTHONPATH=str(root), CORONA_CACHE_DIR=cache_dir,
                PYTHONDONTWRITEBYTECODE="1", **(env_extra or {}))
-    env.pop("NUMBA_CACHE_DIR", None)        # numba's cache lives in the copy's __pycache__
+    if "NUMBA_CACHE_DIR" not in (env_extra or {}):
+        env.pop("NUMBA_CACHE_DIR", None)    # numba's cache: <CORONA_CACHE_DIR>/numba
     check = ("import transport, montecarlo, corona_inputs, sys, pathlib; "
              "r = pathlib.Path(sys.argv[1]).resolve(); "
              "assert all(r in pathlib.Path(m.__file__).resolve().parents "
@@ -456,6 +457,19 @@ def run_enumerated(args) -> int:
     mutants = M.enumerate_mutants(pristine, packages)
     graph = M.callers_index(M.all_functions(pristine))
     failed = set(tmap["failed"])
+    # one fixed working copy: numba keys its on-disk cache by the source path and stamp, so
+    # the unmutated kernels compiled there once are reused by every later mutant; each mutant
+    # rewrites one file and puts the original (bytes and mtime) back afterwards
+    work = cache_dir / "work"
+    if not work.exists():
+        shutil.copytree(pristine, work, ignore=shutil.ignore_patterns(
+            ".coverage*", "junit-map.xml", ".hypothesis"))
+    for f in pristine.rglob("*"):
+        if f.is_file() and f.suffix in (".py", ".toml", ".cfg") and ".hypothesis" not in f.parts:
+            g = work / f.relative_to(pristine)
+            if not g.exists() or g.read_bytes() != f.read_bytes():
+                g.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, g)
     results, per = [], {}
     for pkg in packages:
         chosen = [m for m in mutants if m.package == pkg]
@@ -479,20 +493,24 @@ def run_enumerated(args) -> int:
             else:
                 ids = sorted(ids, key=lambda t: tmap["durations"].get(M.nodeid_key(t), 0.0))
                 ids = ids[:args.max_tests]
-                work = cache_dir / f"work-{os.getpid()}"
-                shutil.rmtree(work, ignore_errors=True)
-                shutil.copytree(pristine, work, ignore=shutil.ignore_patterns(
-                    ".coverage*", "junit-map.xml"))
                 src = work / m.path
-                src.write_text(M.apply_scale(src.read_text(), m))
+                src.write_text(M.apply_scale((pristine / m.path).read_text(), m))
                 mark = work / "mutant-mark.txt"
-                status, sec, last = run_tests(work, ids, args.mutant_timeout, args.cache_dir,
-                                              env_extra={"CORONA_MUTANT_MARK": str(mark)})
+                mark.unlink(missing_ok=True)
+                extra = {"CORONA_MUTANT_MARK": str(mark)}
+                fresh = cache_dir / "numba-fresh"
+                if m.compiled:    # callers in other files must not load their cached copy
+                    shutil.rmtree(fresh, ignore_errors=True)
+                    extra["NUMBA_CACHE_DIR"] = str(fresh)
+                try:
+                    status, sec, last = run_tests(work, ids, args.mutant_timeout,
+                                                  args.cache_dir, env_extra=extra)
+                finally:
+                    shutil.copy2(pristine / m.path, src)     # same bytes and mtime again
                 status = {"caught": "killed"}.get(status, status)
                 if status == "survived" and mark.exists():
                     status, last = "unscalable", mark.read_text().splitlines()[0]
                 rec.update(status=status, seconds=round(sec, 1), detail=last, tests=len(ids))
-                shutil.rmtree(work, ignore_errors=True)
             count[rec["status"]] += 1
             results.append(rec)
             print(f"{m.key:70s} {rec['status']:10s} {rec.get('seconds', 0):6.0f} s "
