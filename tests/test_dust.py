@@ -129,7 +129,7 @@ def test_path_integral_against_scipy_quad(table, l, b, d, mode, serial_numba):
 
 
 def test_fig5_dust_dominates_below_500_TeV_cmb_above(coarse_opacity):
-    """Seed 000 Fig. 5 / App. A: towards the Galactic centre (8.5 kpc) the dust absorbs more
+    """[T] Fig. 5 / App. A: towards the Galactic centre (8.5 kpc) the dust absorbs more
     than the CMB from 50 to 250 TeV and the CMB more from 500 TeV up; the dust absorption
     peaks at 100-200 TeV."""
     E = np.geomspace(5e13, 1e16, 60)
@@ -141,7 +141,7 @@ def test_fig5_dust_dominates_below_500_TeV_cmb_above(coarse_opacity):
 
 
 def test_fig5_inner_galaxy_paths_absorb_more(coarse_opacity):
-    """Seed 000 App. A: gamma rays from the inner Galaxy are absorbed more: at 150 TeV and a
+    """[T] App. A: gamma rays from the inner Galaxy are absorbed more: at 150 TeV and a
     fixed distance of 8.5 kpc, tau_dust falls from l = 0 through 30 and 90 to 180 deg, and
     rises with distance along l = 0."""
     E = np.array([1.5e14])

@@ -1,5 +1,5 @@
 """The cosmological sum over the coronae of other galaxies (montecarlo.cascade.extragalactic):
-against direct numerical integrals of the formula written here, the seed's power-law I_z, the
+against direct numerical integrals of the formula written here, [C]'s power-law I_z, the
 stellar-mass density, xi, and the `corona extragalactic` config checks.
 """
 import numpy as np
@@ -54,7 +54,7 @@ def test_neutrino_sum_matches_a_direct_integral():
 
 @pytest.mark.parametrize("alpha", [2.0, 2.4])
 def test_power_law_reduces_to_the_seed_I_z(alpha):
-    """L ~ E^-alpha, no absorption: I(E0) = (c / 4 pi) L(E0) I_z / M*_MW with seed 004's
+    """L ~ E^-alpha, no absorption: I(E0) = (c / 4 pi) L(E0) I_z / M*_MW with [C]'s
     I_z = (1/H0) Integral rho* (1 + z)^-alpha / sqrt((1 + z)^3 Om + OL) dz: 1e-5."""
     u = eg.Universe("seed", "chabrier", 3.9)
     E = np.geomspace(1e8, 1e20, 241)
@@ -80,9 +80,9 @@ def _corona(alpha):
 
 @pytest.mark.parametrize("alpha", [2.0, 2.4])
 def test_xi_from_its_definition(alpha):
-    """xi = I_MW(anticentre) / I_EG against the seed's closed form for a power law,
+    """xi = I_MW(anticentre) / I_EG against [C]'s closed form for a power law,
     xi = M*_MW I_MW / (4 pi c I_z I_V), I_MW = Integral_{R_sun}^{R_max} q dr, I_V = Integral
-    r^2 q dr: 1 %. (The bundled corona gives xi ~ 13, not the seed's xi < 1: see
+    r^2 q dr: 1 %. (The bundled corona gives xi ~ 13, not [C]'s xi < 1: see
     docs/extragalactic.md.)"""
     u = eg.Universe("seed", "chabrier", 3.9)
     em, r, q = _corona(alpha)

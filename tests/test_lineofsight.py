@@ -1,4 +1,4 @@
-"""Line-of-sight intensities against closed forms (issue 5 validation)."""
+"""Line-of-sight intensities against closed forms."""
 import numpy as np
 import pytest
 

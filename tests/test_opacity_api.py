@@ -45,7 +45,7 @@ def test_fields_are_additive_and_uniform_fields_scale_with_distance():
 
 
 def test_ebl_in_the_galaxy_is_subdominant():
-    """Seed 000 App. A ignores the EBL inside the Galaxy as sub-dominant to the dust: over
+    """[T] App. A ignores the EBL inside the Galaxy as sub-dominant to the dust: over
     8.5 kpc towards the centre tau_EBL < 0.01 at all energies (max ~5e-3 near 300 TeV) and
     < 5 % of tau_dust wherever the dust matters (tau_dust > 0.01)."""
     E = np.geomspace(1e12, 1e17, 21)

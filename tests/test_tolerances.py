@@ -1,4 +1,4 @@
-"""Every numerical comparison in tests/ states both tolerances (issue 13).
+"""Every numerical comparison in tests/ states both tolerances.
 
 ``np.allclose``/``np.isclose``/``np.testing.assert_allclose`` add ``atol=1e-8`` and
 ``pytest.approx`` adds ``abs=1e-12`` unless told otherwise.  Our quantities are CGS

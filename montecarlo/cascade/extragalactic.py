@@ -1,5 +1,5 @@
 """The coronae of all other galaxies: the cosmological sum of the Milky Way corona's emission
-scaled by the stellar-mass density (docs/extragalactic.md; docs/physics.md section 6; seed 004
+scaled by the stellar-mass density (docs/extragalactic.md; docs/physics.md section 6; [C]
 Sec. IV).
 
 With L_MW(E) = Integral q dV the Milky Way corona's emission rate [s^-1 eV^-1] and
@@ -12,10 +12,10 @@ observed energy E0 is
 [cm^-2 s^-1 sr^-1 eV^-1]: (1) the photons that arrive unscattered (neutrinos: tau = 0), (2) the
 electromagnetic cascade, G(E0 | E', z) the observed spectrum per photon injected at local
 energy E' and redshift z (:mod:`montecarlo.cascade.response`). For L ~ E^-alpha and tau = 0,
-(1) is L(E0) n_gal(0)-weighted seed 004's I_z: (c / 4 pi) L(E0) / M*_MW x (1/H0) Integral
+(1) is L(E0) n_gal(0)-weighted [C]'s I_z: (c / 4 pi) L(E0) / M*_MW x (1/H0) Integral
 rho* (1 + z)^-alpha / E(z) dz.
 
-xi (seed 004 Sec. IV) = I_MW(E, anticentre) / I_EG(E): the Milky Way corona's intensity
+xi ([C] Sec. IV) = I_MW(E, anticentre) / I_EG(E): the Milky Way corona's intensity
 looking away from the Galactic centre over the extragalactic intensity (1) without absorption.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ def direct_intensity(E0_eV, L, universe: Universe = Universe(), tau=None):
 
 
 def I_z_power_law(alpha: float, universe: Universe = Universe()) -> float:
-    """Seed 004's I_z = (1/H0) Integral_0^z_max rho*(z) (1 + z)^-alpha / E(z) dz
+    """[C]'s I_z = (1/H0) Integral_0^z_max rho*(z) (1 + z)^-alpha / E(z) dz
     [M_sun Mpc^-3 s], by the same quadrature as eq. (1)."""
     z, w = universe.z_quadrature()
     H = cosmo.hubble_per_s(z, universe.cosmology)

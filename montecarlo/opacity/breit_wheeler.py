@@ -10,7 +10,7 @@ and the interaction rate per unit path length (inverse mean free path) is
 
     1/lambda = Integral d eps Integral dOmega_k (1 - u.k) dn/(d eps dOmega)(k) sigma(s).   (1)
 
-Seed 000 eq. 2 writes sigma(E eps (1 - u.k)) (its argument is s/2) and its eq. A2 gives the
+[T] eq. 2 writes sigma(E eps (1 - u.k)) (its argument is s/2) and its eq. A2 gives the
 intensity seen *looking* along k (photons travelling along -k); this code keeps the one
 convention above everywhere and tests it (a head-on beam gives s = 4 E eps).
 

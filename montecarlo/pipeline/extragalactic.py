@@ -28,6 +28,8 @@ NEUTRINOS = ("nu", "nu_e", "nu_mu", "nu_tau")
 #: Energies where the fractions of the observed backgrounds are printed [eV].
 ICECUBE_E_EV = 1e14
 FERMI_E_EV = (1e9, 1e10, 1e11)
+#: Energy where extragalactic.xi fixes [C]'s xi (all-flavour neutrinos) [eV].
+XI_E_EV = 1e14
 
 
 @dataclass
@@ -66,8 +68,30 @@ def _directional(emission, E, n_dir, fields, cfg):
     return mu, w, I[:, :n_dir], I[:, n_dir], I[:, n_dir + 1]
 
 
+def xi_scale(cfg, corona, universe) -> tuple[float, float]:
+    """(self-consistent xi, scale): [C]'s xi = I_MW(anticentre) / I_EG of the all-flavour
+    neutrinos at XI_E_EV from eq. (1) (docs/extragalactic.md, section 1), and the factor
+    xi_self / extragalactic.xi that multiplies every extragalactic spectrum so that xi takes
+    the configured value (1 when extragalactic.xi = "self-consistent"; xi_self is NaN then if
+    XI_E_EV is outside the emission tables)."""
+    target = cfg.extragalactic.xi
+    nu = corona["nu"]
+    if not nu.E_eV[0] <= XI_E_EV <= nu.E_eV[-1]:
+        if isinstance(target, str):
+            return float("nan"), 1.0
+        raise ArgumentError(f"extragalactic.xi = {target:g} is fixed at {XI_E_EV:g} eV, outside the "
+                            f"emission tables ({nu.E_eV[0]:g} .. {nu.E_eV[-1]:g} eV): raise "
+                            'emission.E_max_eV or use extragalactic.xi = "self-consistent"')
+    E = np.array([XI_E_EV])
+    I_mw = intensity(nu, E, np.array([180.0]), np.array([0.0]), fields=(), config=cfg)[0, 0]
+    I_eg = eg.direct_intensity(E, eg.EmissionRate.from_emission(nu), universe)[0]
+    xi_self = float(I_mw / I_eg)
+    return xi_self, (1.0 if isinstance(target, str) else xi_self / float(target))
+
+
 def corona_products(cfg, emissions, table, universe, E):
-    """All spectra of seed 004 Fig. 4-5 on the energies E (module docstring)."""
+    """All spectra of [C] Fig. 4-5 on the energies E (module docstring); the extragalactic
+    ones multiplied by the scale of :func:`xi_scale` (1 unless extragalactic.xi is set)."""
     n_dir = cfg.extragalactic.directions
     p = Products(E)
     corona = emissions["corona"]
@@ -97,8 +121,27 @@ def corona_products(cfg, emissions, table, universe, E):
             p.spectra["eg_gamma"] = direct + casc
         else:
             p.spectra[f"eg_{particle}"] = np.where(E >= lo, eg.direct_intensity(E, L, universe), np.nan)
-    s = p.spectra
-    for particle in ("gamma",) + tuple(n for n in NEUTRINOS if n in corona):
+    xi_self, scale = xi_scale(cfg, corona, universe)
+    for name in p.spectra:
+        if name.startswith("eg_"):
+            p.spectra[name] = p.spectra[name] * scale
+    p.scalars["xi_self_consistent_100TeV"] = xi_self
+    p.scalars["xi_used_100TeV"] = xi_self / scale
+    p.scalars["eg_scale"] = scale
+    combine(p)
+    alpha = cfg.source.alpha
+    p.scalars["alpha"] = float(alpha)
+    p.scalars["I_z_power_law"] = eg.I_z_power_law(alpha, universe)
+    return p
+
+
+def combine(p: Products) -> Products:
+    """The sums of the Milky Way (mw_*) and extragalactic (eg_*) spectra of ``p``: totals,
+    isotropic parts, dipoles, contrasts, xi(E) of the neutrinos, and the fractions of the
+    observed backgrounds (scalars); filled in place and returned."""
+    E, s = p.E_eV, p.spectra
+    particles = [k[len("mw_"):-len("_all_sky")] for k in s if k.startswith("mw_") and k.endswith("_all_sky")]
+    for particle in particles:
         s[f"total_{particle}"] = s[f"mw_{particle}_all_sky"] + s[f"eg_{particle}"]
         s[f"isotropic_{particle}"] = s[f"mw_{particle}_anticentre"] + s[f"eg_{particle}"]
         A = s[f"mw_{particle}_dipole_sum"] / s[f"mw_{particle}_all_sky"]
@@ -118,10 +161,17 @@ def corona_products(cfg, emissions, table, universe, E):
         ref = np.exp(np.interp(np.log(E[j]), np.log(igrb.E_eV), np.log(igrb.intensity)))
         p.scalars[f"gamma_isotropic_fraction_igrb_{Ef / 1e9:g}GeV"] = float(s["isotropic_gamma"][j] / ref)
         p.scalars[f"gamma_total_fraction_igrb_{Ef / 1e9:g}GeV"] = float(s["total_gamma"][j] / ref)
-    alpha = cfg.source.alpha
-    p.scalars["alpha"] = float(alpha)
-    p.scalars["I_z_power_law"] = eg.I_z_power_law(alpha, universe)
     return p
+
+
+def with_xi(p: Products, xi: float) -> Products:
+    """A copy of ``p`` with its extragalactic spectra scaled so that [C]'s xi at XI_E_EV is
+    ``xi`` (what extragalactic.xi = xi gives, without recomputing anything)."""
+    factor = float(p.scalars["xi_used_100TeV"]) / float(xi)
+    spectra = {k: (v * factor if k.startswith("eg_") else v) for k, v in p.spectra.items()
+               if k.startswith(("mw_", "eg_"))}
+    scalars = dict(p.scalars, xi_used_100TeV=float(xi), eg_scale=float(p.scalars["eg_scale"]) * factor)
+    return combine(Products(p.E_eV, spectra, scalars))
 
 
 def write_products(path, cfg, p: Products, table, seeds):
@@ -189,7 +239,8 @@ def pipeline_result(cfg, inputs, comm=None, progress=False, checkpoint_dir=None)
     """The extragalactic stage of `corona run` (montecarlo.pipeline.optional): the isotropic
     intensities of all galaxies' coronae at Earth, ``gamma`` (after EBL + CMB absorption and
     the cascade) and ``nu`` [cm^-2 s^-1 sr^-1 eV^-1] on ``E_eV`` (the extragalactic energy grid
-    within the emission tables), plus the Fig. 4-5 spectra and scalars (xi, fractions)."""
+    within the emission tables), plus the Fig. 4-5 spectra and scalars (xi, fractions; with
+    extragalactic.xi set, the extragalactic parts are scaled to it: :func:`xi_scale`)."""
     universe, spec = specs_from_config(cfg)
     corona = inputs["emission"].get("corona", {})
     if "gamma" not in corona or "nu" not in corona:

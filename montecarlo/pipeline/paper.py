@@ -24,6 +24,7 @@ from transport.plots import plot_spectra, save_figure, stamped
 from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import opacity_for
+from montecarlo.pipeline.extragalactic import Products, combine, with_xi
 from montecarlo.pipeline.figures import plot_fixed_source_profiles
 from montecarlo.pipeline.gallery import cmd_gallery
 from montecarlo.pipeline.run import run_model
@@ -79,12 +80,40 @@ def kalashev2016_figures(outdir, say=print, agreement=None) -> list:
         plots.plot_dipole(base["sky"].result, outdir / "kalashev2016_fig5_dipole.png")
     written += [outdir / f for f in ("kalashev2016_fig1_gas.png", "kalashev2016_fig2_cr_radial.png",
                                      "kalashev2016_fig3_cr_spectra.png", "kalashev2016_fig5_dipole.png")]
+    if "extragalactic" in base:
+        written += plot_fig4_both_ways(base, outdir)
     for fig, name in (("fig4", "baseline"), ("fig6", "fast_diffusion"), ("fig7", "hard_spectrum")):
         path = outdir / f"kalashev2016_{fig}_spectra_{name}.png"
         with stamped(records[name]["transport"].result.config, f"runs/paper/{C_MODELS[name]}"):
             plots.plot_corona_spectra(records[name]["sky"].result, path)
         written.append(path)
     return written
+
+
+#: [C]'s xi drawn beside the self-consistent one: the upper end of "xi < 1 in all realistic cases".
+XI_PAPER = 1.0
+
+
+def plot_fig4_both_ways(base: dict, outdir: Path) -> list:
+    """[C] Fig. 4 with all galaxies' coronae twice: with the self-consistent xi (~13) and with
+    the extragalactic part scaled to xi = XI_PAPER (extragalactic.xi; docs/extragalactic.md,
+    "xi"). Each PNG carries the config it shows (the second with the override)."""
+    eg = base["extragalactic"].result
+    cfg = base["transport"].result.config
+    stored = combine(Products(eg["E_eV"], dict(eg["spectra"]), dict(eg["scalars"])))
+    xi_self = float(stored.scalars["xi_self_consistent_100TeV"])
+    products = with_xi(stored, xi_self)         # undo an extragalactic.xi of the run, if any
+    paths = [outdir / "kalashev2016_fig4_all_galaxies.png",
+             outdir / f"kalashev2016_fig4_all_galaxies_xi{XI_PAPER:g}.png"]
+    override = {"extragalactic.xi": XI_PAPER}
+    with stamped(cfg, f"runs/paper/{C_MODELS['baseline']}"):
+        plots.plot_extragalactic(products, paths[0], f"[C] Fig. 4, self-consistent xi = {xi_self:.3g} "
+                                                     "(100 TeV neutrinos)")
+    with stamped(cfg.with_overrides(override), f"runs/paper/{C_MODELS['baseline']}", override):
+        plots.plot_extragalactic(with_xi(products, XI_PAPER), paths[1],
+                                 f"[C] Fig. 4 as drawn: extragalactic part scaled to xi = {XI_PAPER:g} "
+                                 f"(x {xi_self / XI_PAPER:.3g})")
+    return paths
 
 
 def fang2021_figures(outdir, progress=False, agreement=None) -> list:

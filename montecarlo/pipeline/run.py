@@ -271,6 +271,12 @@ def _summary(cfg, inputs, ctx) -> dict:
                        nu.dipole_amplitude, anticentre_intensity(nu),
                        optional.isotropic_spectra(eg) if eg is not None else None,
                        gamma.contrast, nu.contrast)
+    if eg is not None and not isinstance(cfg.extragalactic.xi, str):
+        # extragalactic.xi scaled the extragalactic part by eg_scale = xi_self / xi (xi_scale)
+        scale = float(eg.get("scalars", {}).get("eg_scale", float("nan")))
+        for tag in ("1TeV", "1PeV"):
+            if f"xi_{tag}" in result:
+                result[f"xi_self_consistent_{tag}"] = result[f"xi_{tag}"] * scale
     if inputs.get("galactic_plane") is not None:
         result.update(plane_summary(inputs["galactic_plane"]))
     mc = inputs.get("mc")

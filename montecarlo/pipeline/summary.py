@@ -81,6 +81,8 @@ ROWS = (
       for p, name in (("gamma", "gamma rays"), ("nu", "neutrinos")) for E in ("1 TeV", "1 PeV")),
     *(Row(EG, f"xi = corona (anticentre) / extragalactic, nu at {E}", "-",
           f"xi_{E.replace(' ', '')}") for E in ("1 TeV", "1 PeV")),
+    *(Row(EG, f"xi self-consistent (before the extragalactic.xi override), nu at {E}", "-",
+          f"xi_self_consistent_{E.replace(' ', '')}") for E in ("1 TeV", "1 PeV")),
     *_plane_rows(),
     Row(FIT, "IceCube binned points (no free parameter)", "chi^2", "chi2_icecube", "chi2_icecube_n"),
     Row(FIT, "Fermi-LAT IGRB points (no free parameter)", "chi^2", "chi2_igrb", "chi2_igrb_n"),

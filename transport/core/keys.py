@@ -21,7 +21,8 @@ class Key:
     kind: "real", "int", "bool", "choice", "text", "reals" (list of reals), "choices" (a
     non-empty list of distinct names, each one of ``choices``).
     lo/hi: bounds for numbers (and list items); lo_open/hi_open make them strict.
-    auto: the value may be the string "auto" (resolved by the schema's resolver).
+    auto: the value may also be the string ``auto_word`` ("auto" unless the key names another
+    word): resolved by the schema's resolver, or kept and read by the code as "not set".
     """
     kind: str
     doc: str
@@ -31,6 +32,7 @@ class Key:
     hi_open: bool = False
     choices: tuple[str, ...] = ()
     auto: bool = False
+    auto_word: str = AUTO
 
     def allowed(self) -> str:
         """Human-readable statement of the allowed values."""
@@ -47,7 +49,7 @@ class Key:
                     "reals": "a list of numbers"}[self.kind]
             text = noun + self._range_text()
         if self.auto:
-            text += ' or "auto"'
+            text += f' or "{self.auto_word}"'
         return text
 
     def _range_text(self) -> str:
@@ -59,8 +61,8 @@ class Key:
         return (" " + " and ".join(parts)) if parts else ""
 
 
-def Real(doc, lo=None, hi=None, lo_open=False, hi_open=False, auto=False) -> Key:
-    return Key("real", doc, lo, hi, lo_open, hi_open, auto=auto)
+def Real(doc, lo=None, hi=None, lo_open=False, hi_open=False, auto=False, auto_word=AUTO) -> Key:
+    return Key("real", doc, lo, hi, lo_open, hi_open, auto=auto, auto_word=auto_word)
 
 
 def Int(doc, lo=None, hi=None) -> Key:
@@ -92,8 +94,8 @@ def check_value(name: str, spec: Key, value: Any) -> Any:
     def fail(reason=""):
         raise ConfigError(f"{name} = {value!r} is not allowed{reason}: expected {spec.allowed()}")
 
-    if spec.auto and value == AUTO:
-        return AUTO
+    if spec.auto and value == spec.auto_word:
+        return value
     if spec.kind == "bool":
         if not isinstance(value, bool):
             fail()

@@ -384,6 +384,12 @@ SCHEMA = {
         "seed": Int("random seed of the cascade Monte Carlo", lo=0, hi=2**62),
         "directions": Int("Gauss-Legendre directions (in the angle from the Galactic centre) "
                           "of the Milky Way corona's all-sky average and dipole", lo=4, hi=256),
+        "xi": Real('override of [C]\'s xi = I_MW(anticentre) / I_EG of the neutrinos at 100 TeV: '
+                   'the whole extragalactic part (direct, cascade, neutrinos) is multiplied by one '
+                   'factor so that xi takes this value, as if rho*/M*_MW were rescaled; '
+                   '"self-consistent" = no override, the xi that follows from rho*(z) and M*_MW '
+                   '(docs/extragalactic.md, section 1)', lo=0, lo_open=True, auto=True,
+                   auto_word="self-consistent"),
     },
     "pipeline": {
         "mc": Choice('`corona run`: Monte Carlo stage (montecarlo.propagation): "auto" = when '
