@@ -24,6 +24,7 @@ Usage (from the repository root, in the project's virtual environment)::
 
     python benchmarks/mutants.py --all               # enumerated mutants, all sub-packages
     python benchmarks/mutants.py --package cascade   # one sub-package (repeatable)
+    python benchmarks/mutants.py --package cascade --only cascade.extragalactic
     python benchmarks/mutants.py --map-only          # build (or show) the function -> tests map
 
     python benchmarks/mutants.py                     # all default mutants, their own tests
@@ -270,6 +271,9 @@ def main(argv=None) -> int:
     parser.add_argument("--package", action="append", choices=list(M.PACKAGES),
                         help="enumerated mutants of one sub-package (repeatable)")
     parser.add_argument("--map-only", action="store_true", help="build the test map and stop")
+    parser.add_argument("--only", action="append",
+                        help="enumerated mutants whose qualified name contains this text "
+                             "(repeatable; e.g. cascade.extragalactic)")
     parser.add_argument("--mutant-timeout", type=float, default=240.0,
                         help="seconds per enumerated mutant's pytest run")
     parser.add_argument("--max-tests", type=int, default=60,
@@ -472,7 +476,8 @@ def run_enumerated(args) -> int:
                 shutil.copy2(f, g)
     results, per = [], {}
     for pkg in packages:
-        chosen = [m for m in mutants if m.package == pkg]
+        chosen = [m for m in mutants if m.package == pkg
+                  and (not args.only or any(o in m.key for o in args.only))]
         selected = {m.key: M.tests_for(m, tmap, graph) for m in chosen}
         bad = sorted({t for ids in selected.values() for t in ids
                       if M.nodeid_key(t) in failed})
