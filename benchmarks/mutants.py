@@ -59,7 +59,7 @@ import _mutate as M  # noqa: E402
 from _report import write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ("transport", "montecarlo", "tests", "inputs", "setup.cfg", "pyproject.toml")
+COPY = ("transport", "montecarlo", "tests", "inputs", "docs", "runs", "setup.cfg", "pyproject.toml")
 
 
 @dataclass
@@ -445,7 +445,7 @@ def run_enumerated(args) -> int:
         tmp.mkdir(parents=True)
         make_copy(tmp)
         tmp.rename(pristine)
-    for name in ("tests",):                  # tests may change without a new code digest
+    for name in ("tests", "docs", "runs"):   # these may change without a new code digest
         shutil.copytree(ROOT / name, pristine / name, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(".pytest_cache", "__pycache__"))
     unknown = sorted(set(EXCLUDED) - {m.key for m in M.enumerate_mutants(pristine)})
