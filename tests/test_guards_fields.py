@@ -1,0 +1,44 @@
+"""The dust emissivity of montecarlo.fields.dust against the black-body law written in photon
+numbers, so that a constant-factor error in :meth:`DustModel.emissivity` (the x1.1 mutant of
+benchmarks/mutants.py) fails here.
+
+[T, eqs. A3-A6]: eta_eps = rho kappa B_eps(T) with the black body per unit energy
+B_eps = 2 eps^3 / (h^3 c^2) / (exp(eps / kT) - 1), and the photon density added per unit path
+dn/(d eps dOmega ds) = eta_eps / (c eps) = rho kappa 2 eps^2 / (h^3 c^3 (exp(eps / kT) - 1)),
+here per eV (one factor EV_ERG for d eps). The code goes through B_lambda and lambda / eps^2
+instead (:func:`montecarlo.fields.dust.photon_density_per_column`).
+
+Tolerance: rtol=1e-8, atol=0. Both sides are the same closed form evaluated by different
+operations; they differ by round-off and by h c / e (HC_EV_CM, 10 digits, in the code's
+wavelength) against h, c and e (exact SI values, in this test), i.e. ~1e-10 relative in
+eps / kT <= 60, ~1e-9 in the exponential: 1e-8 bounds that and is far below a 10 % change.
+"""
+import numpy as np
+from numpy.testing import assert_allclose
+
+import transport
+from montecarlo.fields import dust
+from transport.core.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K
+
+
+def test_dust_emissivity_is_rho_kappa_black_body_in_photons():
+    model = dust.DustModel.from_config(transport.load_config())
+    assert len(model.components) == 2                      # cold and warm dust [T, eq. A5]
+    eps_eV = np.geomspace(2e-3, 0.1, 7)                     # 620 to 12 micron
+    x_kpc = np.array([[5.0, 3.0, 0.05], [-2.0, 0.5, -0.2]])
+    got = model.emissivity(eps_eV, x_kpc)
+    assert got.shape == (2, eps_eV.size)
+
+    kappa = dust.kappa_cm2_g(HC_EV_CM / eps_eV * 1e4, model.kappa_file)   # cm^2 / g
+    eps_erg = eps_eV * EV_ERG
+    expected = np.zeros_like(got)
+    for p, (x, y, z) in enumerate(x_kpc):
+        R = np.hypot(x, y)
+        for c in model.components:
+            rho = c.rho0_g_cm3 * np.exp(-R / c.r_kpc - abs(z) / c.z_kpc)
+            T = c.T_sun_K * np.exp(-(R - model.r_sun_kpc) / model.T_scale_kpc)
+            n = 2.0 * eps_erg ** 2 / (H_ERG_S ** 3 * C_CM_S ** 3
+                                      * np.expm1(eps_erg / (K_B_ERG_K * T)))
+            expected[p] += rho * kappa * n * EV_ERG
+    assert np.all(expected > 0)
+    assert_allclose(got, expected, rtol=1e-8, atol=0)
