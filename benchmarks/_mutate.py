@@ -11,7 +11,10 @@ original only. What "the return value" means (:func:`mutant_scale`):
 - a tuple/list: its first float element or float array multiplied;
 - a dict: its first float value or float array multiplied;
 - an object (dataclass or plain): a shallow copy with its first float / float-array attribute
-  multiplied (``dataclasses.replace`` for dataclasses).
+  multiplied (``dataclasses.replace`` for dataclasses);
+- in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
+  edges: names ending in _eV, _kpc, ...) come last, so "the main array" is the tabulated
+  quantity, not its grid; the search goes into nested containers (depth <= 3).
 
 A value of any other kind (None, bool, str, int, an object without float content) cannot be
 scaled: the wrapper then leaves it unchanged and records the fact in the file named by
@@ -149,6 +152,14 @@ def _mutant_scale(value, factor, key):
             return True
         return isinstance(v, _np.ndarray) and v.dtype.kind in "fc" and v.size > 0
 
+    def abscissa(name):
+        """True for a grid the quantity is tabulated on (energies, radii, redshifts): those
+        come after the quantities, so "the main array" of an object is a quantity."""
+        n = str(name)
+        return n in ("E", "z", "x", "r", "R") or n.startswith(("E_", "ln_E", "lnE", "r_", "R_",
+                                                               "z_", "edges", "mu")) \
+            or n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges"))
+
     def scaled(value, depth):
         """(new value, True) with the first float content scaled, or (value, False)."""
         if floaty(value):
@@ -166,7 +177,7 @@ def _mutant_scale(value, factor, key):
                     return type(value)(*items), True
             return value, False
         if isinstance(value, dict):
-            for k, v in value.items():
+            for k, v in sorted(value.items(), key=lambda kv: abscissa(kv[0])):
                 new, ok = scaled(v, depth + 1)
                 if ok:
                     out = dict(value)
@@ -175,7 +186,7 @@ def _mutant_scale(value, factor, key):
             return value, False
         attrs = ([f.name for f in _dc.fields(value)] if _dc.is_dataclass(value)
                  else list(getattr(value, "__dict__", {})))
-        for a in attrs:
+        for a in sorted(attrs, key=abscissa):
             new, ok = scaled(getattr(value, a, None), depth + 1)
             if ok:
                 if _dc.is_dataclass(value):
