@@ -1,6 +1,7 @@
-"""The single-source spectrum of a cascade response table against its closed form, so that a
-constant-factor error in :meth:`montecarlo.cascade.response.ResponseTable.single_source` (the
-x1.1 mutant of benchmarks/mutants.py) fails here.
+"""A cascade response table's spectra against closed forms, so that a constant-factor error in
+the methods of :class:`montecarlo.cascade.response.ResponseTable` (single_source, E_obs_eV,
+tau_photon, cascade_intensity, gamma_intensity: the x1.1 mutants of benchmarks/mutants.py)
+fails here.
 
 A synthetic table: nodes z = 0.5, 1 (z = 0 is the table's implicit zero row), G(z_j, E', b) =
 c_j (b + 1) and a constant error s_j; a source L(E') = (a + ln E') / E'. The spectrum is
@@ -12,14 +13,24 @@ which the trapezoid rule in ln E' integrates exactly (the integrand is linear in
 The error: sqrt(sum_i w_i^2 (E'_i L(E'_i))^2 ((1 - g)^2 s_j^2 + g^2 s_(j+1)^2)) with the
 trapezoid weights w_i written out here.
 
-Tolerance: rtol=1e-12, atol=0: exact arithmetic up to round-off of a few dozen operations on
-numbers of order 1-100, far below a 10 % change.
+The cascade intensity, eq. (2) of :mod:`montecarlo.cascade.extragalactic`: trapezoid weights
+in z over (0, 0.5, 1) (the implicit zero row at z = 0), i.e. (0.5, 0.25) at the nodes, times
+n_gal(z) / ((1 + z) H(z)) with H of [C]'s flat cosmology (H0 = 70 km/s/Mpc, Omega_m = 0.3)
+typed in here. tau_photon: the table holds a function bilinear in (ln E, z), which bilinear
+interpolation reproduces exactly anywhere inside.
+
+Tolerance: rtol=1e-12, atol=0 where the comparison is exact arithmetic up to round-off of a few
+dozen operations on numbers of order 1-100; rtol=1e-9, atol=0 where H(z) enters (astropy's
+value against the closed form: round-off and the Mpc constant); atol=1e-12 for tau, which is
+zero at one corner. All far below a 10 % change.
 """
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from montecarlo.cascade import extragalactic as eg
 from montecarlo.cascade.response import ResponseTable
+from transport.core.constants import C_CM_S, MPC_CM
 
 A = 3.0
 
@@ -35,8 +46,14 @@ def _table():
     G_err = s[:, None, None] * np.ones((2, E.size, nb))
     lnE_tau = np.log(np.geomspace(1e9, 1e15, 4))
     z_tau = np.array([0.0, 0.5, 1.0])
-    tau = np.zeros((lnE_tau.size, z_tau.size))
+    tau = _tau(lnE_tau[:, None], z_tau[None, :])
     return ResponseTable(z, E, edges, G, G_err, lnE_tau, z_tau, tau, "test", {}), c, s
+
+
+def _tau(lnE, z):
+    """Bilinear in (ln E, z), zero at (ln 1e9, 0)."""
+    x = lnE - np.log(1e9)
+    return 0.3 * x + 2.0 * z + 0.1 * x * z
 
 
 def _L(E):
@@ -66,3 +83,44 @@ def test_single_source_error_between_nodes():
     expected_err = np.sqrt(np.sum(f ** 2) * ((1 - g) ** 2 * s[0] ** 2 + g ** 2 * s[1] ** 2))
     assert_allclose(err, np.full(value.shape, expected_err), rtol=1e-12, atol=0)
     assert_allclose(value, table.single_source(0.75, _L), rtol=1e-12, atol=0)
+
+
+def test_bin_centres_and_tau_bilinear():
+    table, c, s = _table()
+    e = table.edges_eV
+    assert_allclose(table.E_obs_eV, np.sqrt(e[:-1] * e[1:]), rtol=1e-12, atol=0)
+    E0 = np.array([2e9, 3.3e11, 7e14])
+    z = np.array([0.1, 0.55, 0.93])
+    assert_allclose(table.tau_photon(E0, z), _tau(np.log(E0), z), rtol=1e-12, atol=1e-12)
+
+
+def _cascade_expected(table, c):
+    uni = eg.Universe(cosmology="seed", z_max=1.0)
+    x1, x2 = np.log(table.E_inj_eV[0]), np.log(table.E_inj_eV[-1])
+    integral = A * (x2 - x1) + 0.5 * (x2 ** 2 - x1 ** 2)
+    z = table.z
+    H = 70.0e5 / MPC_CM * np.sqrt(0.3 * (1.0 + z) ** 3 + 0.7)
+    wz = np.array([0.5, 0.25])
+    per_z = wz * c * uni.n_gal_cm3(z) / ((1.0 + z) * H)
+    nb = table.edges_eV.size - 1
+    return uni, C_CM_S / (4 * np.pi) * (np.arange(nb) + 1.0) * integral * per_z.sum()
+
+
+def test_cascade_intensity_eq2_closed_form():
+    table, c, s = _table()
+    uni, expected = _cascade_expected(table, c)
+    assert_allclose(table.cascade_intensity(_L, uni), expected, rtol=1e-9, atol=0)
+
+
+def test_gamma_intensity_is_direct_with_tau_plus_cascade():
+    """gamma_intensity = (eq. (1) with the table's tau, the cascade at E0): at the bin centres
+    the cascade part is eq. (2) itself; the direct part equals direct_intensity with
+    tau = the bilinear function above."""
+    table, c, s = _table()
+    uni, expected = _cascade_expected(table, c)
+    E0 = table.E_obs_eV
+    direct, casc = table.gamma_intensity(E0, _L, uni)
+    assert_allclose(casc, expected, rtol=1e-9, atol=0)
+    ref = eg.direct_intensity(E0, _L, uni, tau=lambda E, z: _tau(np.log(E), z))
+    assert np.all(ref > 0)
+    assert_allclose(direct, ref, rtol=1e-12, atol=0)
