@@ -1,7 +1,8 @@
-"""The dust emissivity of montecarlo.fields.dust against the black-body law written in photon
-numbers, so that a constant-factor error in :meth:`DustModel.emissivity` (the x1.1 mutant of
+"""Photon fields (montecarlo.fields) against closed forms and independent quadratures, so that
+a constant-factor error in the dust emissivity or the CMB functions (the x1.1 mutants of
 benchmarks/mutants.py) fails here.
 
+Dust emissivity:
 [T, eqs. A3-A6]: eta_eps = rho kappa B_eps(T) with the black body per unit energy
 B_eps = 2 eps^3 / (h^3 c^2) / (exp(eps / kT) - 1), and the photon density added per unit path
 dn/(d eps dOmega ds) = eta_eps / (c eps) = rho kappa 2 eps^2 / (h^3 c^3 (exp(eps / kT) - 1)),
@@ -12,13 +13,20 @@ Tolerance: rtol=1e-8, atol=0. Both sides are the same closed form evaluated by d
 operations; they differ by round-off and by h c / e (HC_EV_CM, 10 digits, in the code's
 wavelength) against h, c and e (exact SI values, in this test), i.e. ~1e-10 relative in
 eps / kT <= 60, ~1e-9 in the exponential: 1e-8 bounds that and is far below a 10 % change.
+
+CMB ([T] eq. A1): T(z) = T0 (1 + z); dn/d eps integrated by scipy's quad against
+16 pi zeta(3) (kT / hc)^3 (Fixsen 2009: 410.7 cm^-3 at 2.7255 K) - rtol=1e-8, atol=0 (quad's
+requested accuracy 1e-11); the black body's peak of eps^2 / (e^x - 1) at x = 2 + W(-2 e^-2)
+= 1.5936 (from d/dx = 0), and the grid's ends 1e-4 kT and 50 kT - rtol=1e-12, atol=0
+(round-off).
 """
 import numpy as np
 from numpy.testing import assert_allclose
+from scipy import integrate, special
 
 import transport
-from montecarlo.fields import dust
-from transport.core.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K
+from montecarlo.fields import cmb, dust
+from transport.core.constants import C_CM_S, EV_ERG, H_ERG_S, HC_EV_CM, K_B_ERG_K, K_B_EV_K
 
 
 def test_dust_emissivity_is_rho_kappa_black_body_in_photons():
@@ -42,3 +50,22 @@ def test_dust_emissivity_is_rho_kappa_black_body_in_photons():
             expected[p] += rho * kappa * n * EV_ERG
     assert np.all(expected > 0)
     assert_allclose(got, expected, rtol=1e-8, atol=0)
+
+
+def test_cmb_temperature_density_and_grid():
+    assert_allclose(cmb.temperature_K([0.0, 1.0, 3.0], 2.7255), [2.7255, 5.451, 10.902],
+                    rtol=1e-12, atol=0)
+    T = 2.7255
+    kT = K_B_EV_K * T
+    total, _ = integrate.quad(lambda e: float(cmb.dn_deps(e, T)), 0.0, 60 * kT,
+                              epsabs=0, epsrel=1e-11, limit=200)
+    n = 16.0 * np.pi * special.zeta(3.0) * (kT / HC_EV_CM) ** 3
+    assert_allclose(total, n, rtol=1e-8, atol=0)
+    assert_allclose(cmb.number_density_cm3(T), n, rtol=1e-12, atol=0)
+    assert_allclose(n, 410.7, rtol=1e-3, atol=0)              # Fixsen 2009
+    # the absolute scale of dn/d eps at its maximum, x = 2 + W0(-2 e^-2)
+    x_peak = 2.0 + special.lambertw(-2.0 * np.exp(-2.0)).real
+    peak = 8.0 * np.pi * (x_peak * kT) ** 2 / HC_EV_CM ** 3 / np.expm1(x_peak)
+    assert_allclose(cmb.dn_deps(x_peak * kT, T), peak, rtol=1e-12, atol=0)
+    grid = cmb.energy_grid_eV(T)
+    assert_allclose([grid[0], grid[-1]], [1e-4 * kT, 50.0 * kT], rtol=1e-12, atol=0)
