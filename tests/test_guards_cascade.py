@@ -166,3 +166,20 @@ def test_sample_power_law_inverse_cdf(index):
     assert_allclose(E, expected, rtol=1e-12, atol=0)
     assert E.min() >= lo and E.max() <= hi
     assert_allclose(E.mean(), mean, rtol=0.03, atol=0)
+
+
+def test_emission_rate_from_a_uniform_sphere():
+    """L_MW = Integral q dV of a uniform sphere q0, radius R: (4/3) pi R^3 q0, both the stored
+    table (EmissionRate.L) and its interpolation at the table energies. rtol=1e-3, atol=0: the
+    emission's volume quadrature (tests/test_guards_extragalactic.py uses the same bound) -
+    far below a 10 % change."""
+    from transport import SphericalEmission
+    from transport.core.constants import KPC_CM
+    q0, R = 1e-25, 20.0
+    E = np.geomspace(1e12, 1e15, 4)
+    em = SphericalEmission(np.array([0.5, R]), E, np.full((E.size, 2), q0))
+    rate = eg.EmissionRate.from_emission(em)
+    L_ref = q0 * 4.0 / 3.0 * np.pi * (R * KPC_CM) ** 3
+    assert_allclose(rate.E_eV, E, rtol=1e-12, atol=0)
+    assert_allclose(rate.L, np.full(E.size, L_ref), rtol=1e-3, atol=0)
+    assert_allclose(rate(E), np.full(E.size, L_ref), rtol=1e-3, atol=0)
