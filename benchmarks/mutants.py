@@ -339,6 +339,13 @@ EXCLUDED: dict = {
         'factor cancels by construction',
     'montecarlo.galactic_plane.fits.tibet_points':
         'returns configuration or input data (names, settings), not a computed quantity: the measured points',
+    'montecarlo.cascade.extragalactic.EmissionRate.from_emission':
+        'equivalent mutant: the returned EmissionRate evaluates through ln L cached at '
+        'construction, so scaling its attribute L changes no output (the constructor and '
+        'from_emission are checked in tests/test_guards_extragalactic.py)',
+    'montecarlo.cascade.kernels.run_cascades':
+        'returns a status code (0, or -1 on stack overflow); the cascade is written into '
+        'its argument arrays',
     'montecarlo.cascade.interactions.code_digest':
         'returns a str/path/key (no number to scale)',
     'montecarlo.cascade.montecarlo.fingerprint':
