@@ -256,3 +256,36 @@ def test_ic_photon_fraction_against_lee_1998_by_quadrature(d):
         return val
 
     assert_allclose(f.mean(), moment(1) / moment(0), rtol=0.01, atol=0)
+
+
+def test_tally_closure_by_hand():
+    """Closure = (photons + leptons + below E_min + adiabatic) / injected - 1 per cell:
+    (50 + 20 + 10 + 15) / 100 - 1 = -0.05 and (30 + 0 + 0 + 0) / 30 - 1 = 0.
+    rtol=1e-12, atol=1e-15 (the second is exactly 0 up to round-off)."""
+    from montecarlo.cascade import kernels as ck
+    from montecarlo.cascade.montecarlo import Tally
+    acc = np.zeros((2, 6))
+    acc[0, [ck.ACC_INJECTED, ck.ACC_PHOTONS, ck.ACC_LEPTONS, ck.ACC_BELOW, ck.ACC_ADIABATIC]] = \
+        [100.0, 50.0, 20.0, 10.0, 15.0]
+    acc[0, ck.ACC_PRIMARY] = 40.0                            # not part of the closure
+    acc[1, [ck.ACC_INJECTED, ck.ACC_PHOTONS]] = [30.0, 30.0]
+    t = Tally(np.zeros((2, 1)), np.zeros((2, 1)), acc, np.zeros((2, 8)), np.array([1.0, 1.0]),
+              np.array([1e9, 1e10]))
+    assert_allclose(t.closure(), [-0.05, 0.0], rtol=1e-12, atol=1e-15)
+
+
+def test_secondary_table_grids_and_z_max():
+    """The quantile tables' grids: s / 4m^2 - 1 from 1e-8 to 1e16 (pairs) and s / m^2 - 1 from
+    1e-8 to 1e18 (inverse Compton), 8 per decade; every row a quantile function of t in [0, 1]
+    from 0 to 1. z_max_of returns the checked value. rtol=1e-12, atol=0 (round-off)."""
+    from montecarlo.cascade import interactions
+    ln_ds_pp, q_pp, ln_ds_ic, q_ic = interactions.secondary_tables()
+    assert_allclose(np.exp(ln_ds_pp[[0, -1]]), [1e-8, 1e16], rtol=1e-12, atol=0)
+    assert_allclose(np.exp(ln_ds_ic[[0, -1]]), [1e-8, 1e18], rtol=1e-12, atol=0)
+    assert ln_ds_pp.size == 24 * 8 + 1 and ln_ds_ic.size == 26 * 8 + 1
+    for q in (q_pp, q_ic):
+        assert_allclose(q[:, 0], 0.0, rtol=0, atol=1e-12)
+        assert_allclose(q[:, -1], 1.0, rtol=1e-12, atol=0)
+        assert np.all(np.diff(q, axis=1) >= 0)
+    assert_allclose(interactions.z_max_of("none", 2.5), 2.5, rtol=1e-12, atol=0)
+    assert_allclose(interactions.z_max_of("dominguez", 1.0), 1.0, rtol=1e-12, atol=0)
