@@ -346,6 +346,9 @@ EXCLUDED: dict = {
     'montecarlo.cascade.kernels.run_cascades':
         'returns a status code (0, or -1 on stack overflow); the cascade is written into '
         'its argument arrays',
+    'montecarlo.pipeline.response.kernel_spec':
+        'returns the cache key of the kernels (a JSON description of their inputs), not a '
+        'computed quantity',
     'montecarlo.cascade.interactions.code_digest':
         'returns a str/path/key (no number to scale)',
     'montecarlo.cascade.montecarlo.fingerprint':
