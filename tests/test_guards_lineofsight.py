@@ -1,7 +1,13 @@
-"""The Gauss-Legendre panel of montecarlo.lineofsight.integrator against closed forms, so that
-a constant-factor error in :func:`gauss_legendre_panel` (the x1.1 mutant of
-benchmarks/mutants.py) fails here. Its nodes and weights set every line-of-sight integral
-(module constants _X, _W, _S, built at import).
+"""The Gauss-Legendre panel and the ray exit distances of montecarlo.lineofsight.integrator
+against closed forms, so that a constant-factor error in :func:`gauss_legendre_panel` or
+:meth:`RayGeometry.exit_distance` (the x1.1 mutants of benchmarks/mutants.py) fails here. The
+panel's nodes and weights set every line-of-sight integral (module constants _X, _W, _S, built
+at import); the exit distance ends each ray at the emission's edge (an overshoot only adds
+panels where q = 0, so the integrals do not show it).
+
+Exit distances from o = (8.5, 0, 0) kpc: a sphere of radius 20 gives 28.5 towards the centre,
+11.5 away from it and sqrt(20^2 - 8.5^2) sideways; a cylinder R = 15 with |z| <= 2 gives 23.5,
+6.5, sqrt(15^2 - 8.5^2) and 2 straight up (rtol=1e-12, atol=0: a few operations).
 
 - Three nodes: x = 0, -/+ sqrt(3/5), weights 8/9 and 5/9 (Abramowitz & Stegun 25.4.29).
 - Any order n: sum w_i x_i^k = Integral_{-1}^{1} x^k dx = (1 - (-1)^(k+1)) / (k + 1) and
@@ -41,3 +47,16 @@ def test_module_panel_is_the_default_order():
     assert_allclose(integrator._X, x, rtol=0, atol=1e-15)
     assert_allclose(integrator._W, w, rtol=0, atol=1e-15)
     assert_allclose(integrator._S, S, rtol=0, atol=1e-15)
+
+
+def test_exit_distance_sphere_cylinder_slab():
+    o = np.array([8.5, 0.0, 0.0])
+    dirs = np.array([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    empty = np.zeros(0)
+    sphere = integrator.RayGeometry(empty, empty, empty, r_max=20.0)
+    assert_allclose(sphere.exit_distance(o, dirs), [28.5, 11.5, np.sqrt(400.0 - 72.25)],
+                    rtol=1e-12, atol=0)
+    disk = integrator.RayGeometry(empty, empty, empty, R_max=15.0, z_max=2.0)
+    dirs = np.vstack([dirs, [0.0, 0.0, 1.0]])
+    assert_allclose(disk.exit_distance(o, dirs), [23.5, 6.5, np.sqrt(225.0 - 72.25), 2.0],
+                    rtol=1e-12, atol=0)
