@@ -289,3 +289,15 @@ def test_secondary_table_grids_and_z_max():
         assert np.all(np.diff(q, axis=1) >= 0)
     assert_allclose(interactions.z_max_of("none", 2.5), 2.5, rtol=1e-12, atol=0)
     assert_allclose(interactions.z_max_of("dominguez", 1.0), 1.0, rtol=1e-12, atol=0)
+
+
+def test_response_table_write_read_round_trip(tmp_path):
+    """A table written (sealed, with its claims) reads back with the same arrays: rtol=1e-12,
+    atol=0 (HDF5 stores float64 exactly; the tolerance only avoids comparing last bits)."""
+    table, c, s = _table()
+    path = tmp_path / "response.h5"
+    claims = {"model": "test", "per_cell": 1}
+    table.write(path, claims=claims)
+    back = ResponseTable.read(path, claims)
+    for name, _ in ResponseTable.ARRAYS:
+        assert_allclose(getattr(back, name), getattr(table, name), rtol=1e-12, atol=0)
