@@ -279,6 +279,8 @@ def test_secondary_table_grids_and_z_max():
     1e-8 to 1e18 (inverse Compton), 8 per decade; every row a quantile function of t in [0, 1]
     from 0 to 1. z_max_of returns the checked value. rtol=1e-12, atol=0 (round-off)."""
     from montecarlo.cascade import interactions
+    # built afresh here (the tables are cached per process), so that this test runs the code
+    getattr(interactions.secondary_tables, "cache_clear", lambda: None)()
     ln_ds_pp, q_pp, ln_ds_ic, q_ic = interactions.secondary_tables()
     assert_allclose(np.exp(ln_ds_pp[[0, -1]]), [1e-8, 1e16], rtol=1e-12, atol=0)
     assert_allclose(np.exp(ln_ds_ic[[0, -1]]), [1e-8, 1e18], rtol=1e-12, atol=0)
