@@ -14,6 +14,9 @@ operations; they differ by round-off and by h c / e (HC_EV_CM, 10 digits, in the
 wavelength) against h, c and e (exact SI values, in this test), i.e. ~1e-10 relative in
 eps / kT <= 60, ~1e-9 in the exponential: 1e-8 bounds that and is far below a 10 % change.
 
+Tabulated field: the rate integral's energy grid spans exactly the table, 48 nodes per decade
+(1e-2 to 1 eV: 97 nodes) - rtol=1e-12, atol=0.
+
 CMB ([T] eq. A1): T(z) = T0 (1 + z); dn/d eps integrated by scipy's quad against
 16 pi zeta(3) (kT / hc)^3 (Fixsen 2009: 410.7 cm^-3 at 2.7255 K) - rtol=1e-8, atol=0 (quad's
 requested accuracy 1e-11); the black body's peak of eps^2 / (e^x - 1) at x = 2 + W(-2 e^-2)
@@ -69,3 +72,14 @@ def test_cmb_temperature_density_and_grid():
     assert_allclose(cmb.dn_deps(x_peak * kT, T), peak, rtol=1e-12, atol=0)
     grid = cmb.energy_grid_eV(T)
     assert_allclose([grid[0], grid[-1]], [1e-4 * kT, 50.0 * kT], rtol=1e-12, atol=0)
+
+
+def test_tabulated_field_fine_grid_spans_the_table():
+    from pathlib import Path
+
+    from montecarlo.fields.tabulated import TabulatedField
+    eps = np.array([1e-2, 0.1, 1.0])
+    field = TabulatedField(Path("table.txt"), eps, np.array([0.0]), np.ones((3, 1)))
+    grid = field.fine_energy_grid()
+    assert grid.size == 97
+    assert_allclose(grid[[0, 48, -1]], [1e-2, 0.1, 1.0], rtol=1e-12, atol=0)
