@@ -11,7 +11,21 @@ run cannot start (import or collection error, timeout) is reported as *error*. K
 - ``replace``: a literal piece of source text replaced by another (must occur exactly once):
   for constants, exponents, weights and formulas that are not a return value.
 
+Besides this hand-picked list (``HAND_PICKED``, run by default or by name), ``--all`` and
+``--package NAME`` run the *enumerated* mutants of ``_mutate.py``: every public function and
+method of the physics sub-packages, its return value x1.1, each against only the tests that
+execute it (a coverage map with per-test contexts, built once per source digest and cached).
+Functions whose result is invariant to a constant factor by construction, or that return no
+number, are listed with the reason in ``EXCLUDED``; nothing else is left out. The control is
+the map's own run of the unmutated copy: a sub-package any of whose selected tests failed
+there reports nothing. Each mutant runs ``pytest -x`` with ``--mutant-timeout`` seconds.
+
 Usage (from the repository root, in the project's virtual environment)::
+
+    python benchmarks/mutants.py --all               # enumerated mutants, all sub-packages
+    python benchmarks/mutants.py --package cascade   # one sub-package (repeatable)
+    python benchmarks/mutants.py --package cascade --only cascade.extragalactic
+    python benchmarks/mutants.py --map-only          # build (or show) the function -> tests map
 
     python benchmarks/mutants.py                     # all default mutants, their own tests
     python benchmarks/mutants.py --list              # names of the default mutants
@@ -41,10 +55,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _mutate as M  # noqa: E402
 from _report import write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ("transport", "montecarlo", "tests", "inputs", "setup.cfg", "pyproject.toml")
+COPY = ("transport", "montecarlo", "tests", "inputs", "docs", "runs", "setup.cfg", "pyproject.toml")
 
 
 @dataclass
@@ -59,8 +74,8 @@ class Mutant:
     why: str = ""
 
 
-MUTANTS = [
-    # ---- the mutants named in issue 13
+HAND_PICKED = [
+    # ---- the first mutants
     Mutant("pp_emissivity_x2", "transport/hadronic/secondaries.py", "scale", "pp_emissivity",
            factor=2.0, tests=["tests/test_yields.py", "tests/test_emission.py"],
            why="pp emissivity [C, eq. 6] twice too large"),
@@ -213,10 +228,12 @@ def make_copy(dest: Path) -> None:
     shutil.copytree(ROOT / "inputs", dest / "corona_inputs")
 
 
-def run_tests(root: Path, tests, timeout: float, cache_dir: str):
+def run_tests(root: Path, tests, timeout: float, cache_dir: str, env_extra=None):
     """Run pytest on ``tests`` in the copy; returns (status, seconds, last line)."""
     env = dict(os.environ, PYTHONPATH=str(root), CORONA_CACHE_DIR=cache_dir,
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1", **(env_extra or {}))
+    if "NUMBA_CACHE_DIR" not in (env_extra or {}):
+        env.pop("NUMBA_CACHE_DIR", None)    # numba's cache: <CORONA_CACHE_DIR>/numba
     check = ("import transport, montecarlo, corona_inputs, sys, pathlib; "
              "r = pathlib.Path(sys.argv[1]).resolve(); "
              "assert all(r in pathlib.Path(m.__file__).resolve().parents "
@@ -250,7 +267,21 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=str(ROOT / "runs" / "benchmarks" / "mutants.json"))
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the unmutated run (when it is known to pass)")
+    parser.add_argument("--all", action="store_true", help="every enumerated mutant")
+    parser.add_argument("--package", action="append", choices=list(M.PACKAGES),
+                        help="enumerated mutants of one sub-package (repeatable)")
+    parser.add_argument("--map-only", action="store_true", help="build the test map and stop")
+    parser.add_argument("--only", action="append",
+                        help="enumerated mutants whose qualified name contains this text "
+                             "(repeatable; e.g. cascade.extragalactic)")
+    parser.add_argument("--mutant-timeout", type=float, default=240.0,
+                        help="seconds per enumerated mutant's pytest run")
+    parser.add_argument("--max-tests", type=int, default=60,
+                        help="at most this many selected tests per mutant (fastest first)")
     args = parser.parse_args(argv)
+    if args.all or args.package or args.map_only:
+        return run_enumerated(args)
+    MUTANTS = HAND_PICKED
     by_name = {m.name: m for m in MUTANTS}
     if args.list:
         for m in MUTANTS:
@@ -286,6 +317,243 @@ def main(argv=None) -> int:
     print(f"caught {caught} / {len(results)}")
     write_json({"caught": caught, "total": len(results), "mutants": results}, args.json)
     return 0 if caught == len(results) else 1
+
+
+# --------------------------------------------------------------------------- enumerated sweep
+# qualified name -> why a x1.1 of its return value is not a physics bug any test could see
+EXCLUDED: dict = {
+    'montecarlo.galactic_plane.ambrosone2025.model_config':
+        'returns configuration or input data (names, settings), not a computed quantity',
+    'montecarlo.galactic_plane.grasso2025.model_config':
+        'returns configuration or input data (names, settings), not a computed quantity',
+    'montecarlo.galactic_plane.grasso2025.datasets':
+        'returns configuration or input data (names, settings), not a computed quantity: the measured points',
+    'montecarlo.galactic_plane.shao2023.datasets':
+        'returns configuration or input data (names, settings), not a computed quantity: the measured points',
+    'montecarlo.galactic_plane.grasso2025.regions_needed':
+        'returns configuration or input data (names, settings), not a computed quantity: region names',
+    'montecarlo.galactic_plane.shao2023.regions_needed':
+        'returns configuration or input data (names, settings), not a computed quantity: region names',
+    'montecarlo.galactic_plane.fits.column_integral':
+        'enters only as the ratio of two column integrals ([T] eq. 10, fit_case): a constant '
+        'factor cancels by construction',
+    'montecarlo.galactic_plane.fits.tibet_points':
+        'returns configuration or input data (names, settings), not a computed quantity: the measured points',
+    'montecarlo.cascade.extragalactic.EmissionRate.from_emission':
+        'equivalent mutant: the returned EmissionRate evaluates through ln L cached at '
+        'construction, so scaling its attribute L changes no output (the constructor and '
+        'from_emission are checked in tests/test_guards_extragalactic.py)',
+    'montecarlo.cascade.kernels.run_cascades':
+        'returns a status code (0, or -1 on stack overflow); the cascade is written into '
+        'its argument arrays',
+    'montecarlo.pipeline.response.kernel_spec':
+        'returns the cache key of the kernels (a JSON description of their inputs), not a '
+        'computed quantity',
+    'montecarlo.cascade.interactions.code_digest':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.cascade.montecarlo.fingerprint':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.cascade.response.ResponseSpec.key':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.cascade.response.ResponseSpec.claims':
+        'returns configuration or input data (names, settings), not a computed quantity: the settings a table claims',
+    'montecarlo.cascade.response.bundled_path':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.cascade.cosmology.cosmology':
+        'returns configuration or input data (names, settings), not a computed quantity: the cosmological parameters',
+    'transport.cosmicrays.solver.unit_response_key':
+        'returns a str/path/key (no number to scale)',
+    'transport.cosmicrays.solver.UnitResponse.serves':
+        'returns a boolean or boolean mask',
+    'transport.cosmicrays.galactic_diffusion.HaloGrid.shape':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'transport.cosmicrays.solver.schedule':
+        'returns configuration or input data (names, settings), not a computed quantity: the list of time segments',
+    'transport.hadronic.secondaries.check_particle':
+        'returns a str/path/key (no number to scale)',
+    'transport.hadronic.secondaries.check_model_particle':
+        'returns configuration or input data (names, settings), not a computed quantity: the validated model',
+    'transport.hadronic.neutrino_mixing.pmns_matrix':
+        'unitary matrix: only |U|^2 enters, normalised by construction (rows and columns sum to 1)',
+    'transport.hadronic.neutrino_mixing.averaged_transition_matrix':
+        'transition probabilities, rows sum to 1 by construction',
+    'transport.hadronic.yields.aafrag_table_range':
+        'returns configuration or input data (names, settings), not a computed quantity: the energy range of a table',
+    'montecarlo.fields.ebl.check_model':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.fields.tabulated.resolve':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.fields.dust.direction_grid':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.fields.dust.direction_grid_mu':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.fields.dust.DustModel.from_config':
+        'returns configuration or input data (names, settings), not a computed quantity',
+    'montecarlo.opacity.api.check_fields':
+        'returns configuration or input data (names, settings), not a computed quantity: field names',
+    'montecarlo.opacity.ratetables.cache_directory':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.opacity.ratetables.code_digest':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.opacity.ratetables.table_key':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.opacity.ratetables.table_problem':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.opacity.ratetables.photon_directions':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.opacity.ratetables.gamma_directions':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.opacity.ratetables.dust_spec':
+        'returns configuration or input data (names, settings), not a computed quantity: the settings of a dust table',
+    'montecarlo.propagation.api.check_nside':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.propagation.api.Problem.n_pix':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.propagation.api.Problem.n_batches':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.propagation.api.Problem.n_cols':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.propagation.kernels.ang2pix_ring':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.propagation.kernels.locate':
+        'returns integers (counts, indices, HEALPix resolution) (a bin index)',
+    'montecarlo.propagation.kernels.sample_bin':
+        'returns integers (counts, indices, HEALPix resolution) (a sampled bin)',
+    'transport.emission.table_kernels.locate':
+        'returns integers (counts, indices, HEALPix resolution) (a bin index)',
+    'montecarlo.sky.analysis.SkyRegion.contains':
+        'returns a boolean or boolean mask',
+    'montecarlo.sky.masks.in_mask':
+        'returns a boolean or boolean mask',
+    'montecarlo.sky.analysis.pixel_directions':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.sky.analysis.pixel_vectors':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.sky.analysis.to_equatorial':
+        'returns unit direction vectors or sky coordinates (a direction has no scale)',
+    'montecarlo.sky.analysis.get_region':
+        "returns configuration or input data (names, settings), not a computed quantity: a region's boundaries",
+    'montecarlo.sky.masks.get_mask_recipe':
+        'returns configuration or input data (names, settings), not a computed quantity',
+    'montecarlo.sky.masks.mask_key':
+        'returns a str/path/key (no number to scale)',
+    'montecarlo.sky.masks.subsample_level':
+        'returns integers (counts, indices, HEALPix resolution)',
+    'montecarlo.sky.masks.load_sources':
+        'returns configuration or input data (names, settings), not a computed quantity: the source catalogue',
+    'montecarlo.sky.maps.sky_regions':
+        'returns configuration or input data (names, settings), not a computed quantity: region definitions',
+}
+NO_RETURN = "returns nothing (fills arrays in place, writes a file, or checks and raises)"
+
+
+def run_enumerated(args) -> int:
+    """The sweep of ``--all`` / ``--package``: map, control, mutants; JSON + table."""
+    cache_dir = Path(args.cache_dir)
+    digest = M.source_digest(ROOT)
+    pristine = cache_dir / f"pristine-{digest}"
+    if not pristine.exists():
+        tmp = cache_dir / f"pristine-{digest}.part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        make_copy(tmp)
+        tmp.rename(pristine)
+    for name in ("tests", "docs", "runs"):   # these may change without a new code digest
+        shutil.copytree(ROOT / name, pristine / name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".pytest_cache", "__pycache__"))
+    unknown = sorted(set(EXCLUDED) - {m.key for m in M.enumerate_mutants(pristine)})
+    if unknown:
+        raise SystemExit(f"EXCLUDED names no enumerated function: {unknown}")
+    t_start = time.perf_counter()
+    tmap = M.build_map(pristine, cache_dir, 3 * 3600, M.map_tests(pristine),
+                       env_extra={"CORONA_CACHE_DIR": args.cache_dir})
+    print(f"test map: {tmap['summary']} (digest {digest})", flush=True)
+    if args.map_only:
+        return 0
+    packages = list(M.PACKAGES) if args.all else args.package
+    mutants = M.enumerate_mutants(pristine, packages)
+    graph = M.callers_index(M.all_functions(pristine))
+    failed = set(tmap["failed"])
+    # one fixed working copy: numba keys its on-disk cache by the source path and stamp, so
+    # the unmutated kernels compiled there once are reused by every later mutant; each mutant
+    # rewrites one file and puts the original (bytes and mtime) back afterwards
+    work = cache_dir / "work"
+    if not work.exists():
+        shutil.copytree(pristine, work, ignore=shutil.ignore_patterns(
+            ".coverage*", "junit-map.xml", ".hypothesis"))
+    for f in pristine.rglob("*"):
+        if f.is_file() and f.suffix in (".py", ".toml", ".cfg") and ".hypothesis" not in f.parts:
+            g = work / f.relative_to(pristine)
+            if not g.exists() or g.read_bytes() != f.read_bytes():
+                g.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, g)
+    results, per = [], {}
+    for pkg in packages:
+        chosen = [m for m in mutants if m.package == pkg
+                  and (not args.only or any(o in m.key for o in args.only))]
+        selected = {m.key: M.tests_for(m, tmap, graph) for m in chosen}
+        bad = sorted({t for ids in selected.values() for t in ids
+                      if M.nodeid_key(t) in failed})
+        count = {"killed": 0, "survived": 0, "excluded": 0, "unscalable": 0, "error": 0}
+        per[pkg] = count
+        if bad:
+            print(f"{pkg}: control FAILED (unmutated copy fails {bad[:3]}...): nothing reported")
+            count["control_failed"] = bad
+            continue
+        for m in chosen:
+            rec = {"package": pkg, "function": m.key, "file": m.path}
+            reason = EXCLUDED.get(m.key) or (None if m.returns_value else NO_RETURN)
+            ids = selected[m.key]
+            if reason:
+                rec.update(status="excluded", reason=reason)
+            elif not ids:
+                rec.update(status="survived", detail="no test executes it", tests=0)
+            else:
+                ids = sorted(ids, key=lambda t: tmap["durations"].get(M.nodeid_key(t), 0.0))
+                ids = ids[:args.max_tests]
+                src = work / m.path
+                src.write_text(M.apply_scale((pristine / m.path).read_text(), m))
+                mark = work / "mutant-mark.txt"
+                mark.unlink(missing_ok=True)
+                extra = {"CORONA_MUTANT_MARK": str(mark)}
+                fresh = cache_dir / "numba-fresh"
+                if m.compiled:    # callers in other files must not load their cached copy
+                    shutil.rmtree(fresh, ignore_errors=True)
+                    extra["NUMBA_CACHE_DIR"] = str(fresh)
+                try:
+                    status, sec, last = run_tests(work, ids, args.mutant_timeout,
+                                                  args.cache_dir, env_extra=extra)
+                finally:
+                    shutil.copy2(pristine / m.path, src)     # same bytes and mtime again
+                status = {"caught": "killed"}.get(status, status)
+                if status == "survived" and mark.exists():
+                    status, last = "unscalable", mark.read_text().splitlines()[0]
+                rec.update(status=status, seconds=round(sec, 1), detail=last, tests=len(ids))
+            count[rec["status"]] += 1
+            results.append(rec)
+            print(f"{m.key:70s} {rec['status']:10s} {rec.get('seconds', 0):6.0f} s "
+                  f"{rec.get('tests', '')!s:>3s}  {rec.get('detail', rec.get('reason', ''))[:90]}",
+                  flush=True)
+    wall = time.perf_counter() - t_start
+    print(f"\n{'sub-package':16s} {'killed':>7s} {'survived':>9s} {'excluded':>9s} "
+          f"{'unscalable':>11s} {'error':>6s} {'score':>7s}")
+    tot = {"killed": 0, "survived": 0, "excluded": 0, "unscalable": 0, "error": 0}
+    for pkg, c in per.items():
+        for k in tot:
+            tot[k] += c[k]
+        live = c["killed"] + c["survived"] + c["unscalable"] + c["error"]
+        c["score"] = round(100.0 * c["killed"] / live, 1) if live else None
+        print(f"{pkg:16s} {c['killed']:7d} {c['survived']:9d} {c['excluded']:9d} "
+              f"{c['unscalable']:11d} {c['error']:6d} {c['score'] if live else '-':>7}")
+    live = tot["killed"] + tot["survived"] + tot["unscalable"] + tot["error"]
+    score = round(100.0 * tot["killed"] / live, 1) if live else None
+    print(f"{'total':16s} {tot['killed']:7d} {tot['survived']:9d} {tot['excluded']:9d} "
+          f"{tot['unscalable']:11d} {tot['error']:6d} {score!s:>7s}   wall {wall:.0f} s")
+    out = args.json if args.json != str(ROOT / "runs" / "benchmarks" / "mutants.json") else \
+        str(ROOT / "runs" / "benchmarks" / "mutants_enumerated.json")
+    write_json({"digest": digest, "factor": M.FACTOR, "packages": per, "total": tot,
+                "score_percent": score, "wall_s": round(wall), "mutants": results}, out)
+    return 0 if tot["survived"] + tot["unscalable"] + tot["error"] == 0 else 1
 
 
 if __name__ == "__main__":
