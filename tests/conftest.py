@@ -1,5 +1,6 @@
 """Shared fixtures: solved once per test session (numba kernels load from the on-disk cache)."""
 import os
+from pathlib import Path
 import warnings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -74,3 +75,24 @@ def serial_numba():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(threads)
+
+
+@pytest.fixture
+def wait_released():
+    """wait(lock_path, timeout_s=60): block until the lock file is gone or its owner no longer
+    runs. After `kill -9` of mpirun, its ranks are killed by the MPI launcher a moment later
+    (they may sit in another process group); a restart before that is correctly refused as
+    "in use", so tests that restart a killed job wait for the ranks first, as a user would."""
+    import time as _time
+
+    from transport.core.output import _lock_owner, _stale
+
+    def wait(lock, timeout_s=60.0):
+        deadline = _time.monotonic() + timeout_s
+        while _time.monotonic() < deadline:
+            owner = _lock_owner(Path(lock))
+            if owner is None or (owner and _stale(owner)):
+                return
+            _time.sleep(0.05)
+        raise AssertionError(f"lock '{lock}' still held after {timeout_s:g} s: {_lock_owner(Path(lock))}")
+    return wait

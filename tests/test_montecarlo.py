@@ -304,7 +304,7 @@ def _read(path):
 
 
 @pytest.mark.skipif(_mpirun() is None, reason="no mpirun beside the interpreter (extra 'mpi')")
-def test_cli_two_ranks_killed_and_resumed_equals_one_rank(tmp_path):
+def test_cli_two_ranks_killed_and_resumed_equals_one_rank(tmp_path, wait_released):
     """`corona mc --emission FILE` on 1 rank, and on 2 ranks killed with SIGKILL after a
     checkpoint and restarted with the same command: identical files (rtol 1e-12)."""
     import signal
@@ -331,6 +331,7 @@ def test_cli_two_ranks_killed_and_resumed_equals_one_rank(tmp_path):
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
     assert ckpt.exists() and not out.exists()
+    wait_released(tmp_path / "two.h5.lock")       # the ranks die a moment after mpirun
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     one, attrs_one, units = _read(tmp_path / "one.h5")

@@ -109,7 +109,7 @@ def _scan_file(tmp_path) -> Path:
 
 
 @pytest.mark.skipif(_mpirun() is None, reason="no mpirun beside the interpreter (extra 'mpi')")
-def test_killed_scan_resumes_without_loss_or_repeats(tmp_path):
+def test_killed_scan_resumes_without_loss_or_repeats(tmp_path, wait_released):
     scan_path = _scan_file(tmp_path)
     scan = parse_scan(scan_path)
     n = len(scan.points)
@@ -133,6 +133,7 @@ def test_killed_scan_resumes_without_loss_or_repeats(tmp_path):
     proc.wait(timeout=30)
     before = {p.name: read_point(p) for p in (out / "points").glob("point_*.h5")}
     assert 1 <= len(before) < n, f"kill came too late or too early: {len(before)} of {n} done"
+    wait_released(out / ".corona.lock")            # the ranks die a moment after mpirun
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{n - len(before)} computed (0 failed), {len(before)} finished before" in done.stdout

@@ -98,6 +98,8 @@ def check_output_dir(directory, what: str = "--outdir") -> Path:
 
 # --------------------------------------------------------------------------- stale temp files
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie, killed but not yet reaped by its
+    parent, does not: it holds nothing)."""
     if pid <= 0:
         return False
     try:
@@ -106,7 +108,11 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:       # exists, owned by someone else
         return True
-    return True
+    try:                          # Linux: state after the command name in /proc/PID/stat
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def clean_stale_temp_files(directory) -> list[Path]:
