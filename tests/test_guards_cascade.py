@@ -192,23 +192,17 @@ def _draws(kind, s, n):
     from montecarlo.cascade import interactions, kernels
 
     @njit
-    def pairs(s, ln_ds, q, n):
+    def draw(sampler, s, ln_ds, q, n):
         np.random.seed(11)
         out = np.empty(n)
         for i in range(n):
-            out[i] = kernels.pair_fraction(s, ln_ds, q)
-        return out
-
-    @njit
-    def ic(s, ln_ds, q, n):
-        np.random.seed(11)
-        out = np.empty(n)
-        for i in range(n):
-            out[i] = kernels.ic_photon_fraction(s, ln_ds, q)
+            out[i] = sampler(s, ln_ds, q)
         return out
 
     ln_ds_pp, q_pp, ln_ds_ic, q_ic = interactions.secondary_tables()
-    return pairs(s, ln_ds_pp, q_pp, n) if kind == "pair" else ic(s, ln_ds_ic, q_ic, n)
+    if kind == "pair":
+        return draw(kernels.pair_fraction, s, ln_ds_pp, q_pp, n)
+    return draw(kernels.ic_photon_fraction, s, ln_ds_ic, q_ic, n)
 
 
 @pytest.mark.parametrize("d", [0.3, 10.0, 1e4])

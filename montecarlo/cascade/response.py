@@ -276,7 +276,7 @@ def response_table(cfg, spec: ResponseSpec | None = None, progress=False, build_
         try:
             return ResponseTable.read(path, claims)
         except SealError as exc:
-            if exc.problem is None or exc.problem.reason not in ("config", "code", "spec", "format"):
+            if exc.problem is None or exc.problem.reason not in ("spec", "code", "format"):
                 warnings.warn(f"{exc}; not used", RebuildWarning, stacklevel=2)
     if not build_missing:
         raise CoronaError(f"no response table for {spec.model!r} with key {key[:20]}")
