@@ -24,7 +24,7 @@ from transport.plots import plot_spectra, save_figure, stamped
 from montecarlo import plots
 from montecarlo.galactic_plane import fits as gp
 from montecarlo.opacity.api import opacity_for
-from montecarlo.pipeline.extragalactic import Products, combine, with_xi
+from montecarlo.pipeline.extragalactic import Products, with_xi
 from montecarlo.pipeline.figures import plot_fixed_source_profiles
 from montecarlo.pipeline.gallery import cmd_gallery
 from montecarlo.pipeline.run import run_model
@@ -100,7 +100,7 @@ def plot_fig4_both_ways(base: dict, outdir: Path) -> list:
     "xi"). Each PNG carries the config it shows (the second with the override)."""
     eg = base["extragalactic"].result
     cfg = base["transport"].result.config
-    stored = combine(Products(eg["E_eV"], dict(eg["spectra"]), dict(eg["scalars"])))
+    stored = Products(eg["E_eV"], dict(eg["spectra"]), dict(eg["scalars"]))
     xi_self = float(stored.scalars["xi_self_consistent_100TeV"])
     products = with_xi(stored, xi_self)         # undo an extragalactic.xi of the run, if any
     paths = [outdir / "kalashev2016_fig4_all_galaxies.png",
