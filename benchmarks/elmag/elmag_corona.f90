@@ -17,6 +17,9 @@
 !     (rate frozen at the start of every step of dz <= 0.05, energy after     !
 !     ELMAG's adiabatic update), whose exp(-tau) is the survival probability  !
 !     of an unscattered primary in ELMAG's cascade routine.                   !
+!   mode = 'rate': the photon interaction rate [1/cm] at local energy E and   !
+!     redshift z, interpolated (rate_bb, as the cascade uses it) and computed !
+!     directly (rate_EBL_tab, the tabulation's source).                       !
 !=============================================================================!
 module user_variables
   implicit none
@@ -99,6 +102,10 @@ program elmag_corona
 
   if (trim(mode) == 'tau') then
      call write_tau(trim(output))
+     stop
+  end if
+  if (trim(mode) == 'rate') then
+     call write_rate(trim(output))
      stop
   end if
 
@@ -206,5 +213,22 @@ contains
     end do
     close(11)
   end subroutine write_tau
+
+  subroutine write_rate(path)
+    character(len=*), intent(in) :: path
+    integer :: i, j
+    double precision :: E, zz, rate_bb, rate_EBL_tab
+    open(12, file=path, status='replace')
+    write(12, '(a)') '# ELMAG 2.02 photon pair-production rate on CMB + EBL (Dominguez et al. 2011)'
+    write(12, '(a)') '# columns: z E_local_eV rate_bb_per_cm rate_EBL_tab_per_cm'
+    do j = 0, 8
+       zz = 0.125d0 * j
+       do i = 1, 33
+          E = 1.d10 * 10.d0 ** ((i - 1) / 8.d0)
+          write(12, '(f8.4,3es16.7)') zz, E, rate_bb(E, zz, 0), rate_EBL_tab(E, zz, 0)
+       end do
+    end do
+    close(12)
+  end subroutine write_rate
 
 end program elmag_corona

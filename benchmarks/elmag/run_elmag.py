@@ -8,7 +8,8 @@ inputs/validation/elmag202_dominguez.json (docs/extragalactic.md, "Comparison wi
 Each setup runs benchmarks/elmag/elmag_corona.f90 once (one core, 1-4 min); the file keeps,
 per setup, the raw tallies (sums of photon weights per bin and of their per-primary squares,
 arriving energies) and what the comparison reads: E^2 dN/dE per injected energy with its
-standard error and the energy fractions arriving above 1e8 and 1e9 eV.
+standard error and the energy fractions arriving above 1e8 and 1e9 eV; and ELMAG's photon
+optical depth tau(E, z) and pair-production rate (modes 'tau' and 'rate' of the driver).
 """
 from __future__ import annotations
 
@@ -107,6 +108,17 @@ def run_tau(binary: Path, tables: Path, scratch: Path) -> dict:
                 tau_path_integral=rows[:, 2].tolist(), tau_elmag_stepping=rows[:, 3].tolist())
 
 
+def run_rate(binary: Path, tables: Path, scratch: Path) -> dict:
+    out = scratch / "rate.txt"
+    subprocess.run([str(binary)], input=namelist(tables_dir=str(tables), output=str(out), mode="rate",
+                                                  egmax=COMMON["egmax"]),
+                   text=True, check=True, cwd=scratch, stdout=subprocess.DEVNULL)
+    rows = np.array([[float(v) for v in line.split()] for line in out.read_text().splitlines()
+                     if line.strip() and not line.startswith("#")])
+    return dict(z=rows[:, 0].tolist(), E_local_eV=rows[:, 1].tolist(),
+                rate_bb_per_cm=rows[:, 2].tolist(), rate_EBL_tab_per_cm=rows[:, 3].tolist())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/elmag", help="build.sh's WORKDIR")
@@ -142,7 +154,8 @@ def main(argv=None):
                       "fraction_above_X = photon energy arriving above X eV / injected energy",
         injection="photons at z_source with dN/dE ~ E^-index on [E_inj_min_eV, E_inj_max_eV] "
                   "(source frame; min = max: mono-energetic)")
-    result = dict(header=header, setups=setups, tau=run_tau(binary, tables, scratch))
+    result = dict(header=header, setups=setups, tau=run_tau(binary, tables, scratch),
+                  rate=run_rate(binary, tables, scratch))
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
     REFERENCE.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {REFERENCE}")
