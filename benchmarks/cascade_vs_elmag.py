@@ -130,7 +130,7 @@ def rate_comparison(rate_ref: dict) -> dict:
                 rate_elmag_per_cm=elmag.tolist(), elmag_over_ours=ratio.tolist())
 
 
-def figure(setups, results, path):
+def figure(setups, results, tau, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -159,12 +159,19 @@ def figure(setups, results, path):
             cmp_ = r["comparison"]
             Er, rr, er, ok = (np.asarray(cmp_[k]) for k in ("E_eV", "ratio", "ratio_err", "compared"))
             bot.errorbar(Er[ok], rr[ok], er[ok], fmt="o-", ms=2.5, lw=0.8, color=c)
+        tz = np.isclose(tau["z_source"], z, rtol=1e-9, atol=0)
+        if tz.any():                      # unscattered photons from z_source: exp(tau_ELMAG - tau_ours)
+            Et = np.asarray(tau["E_obs_eV"])[tz]
+            d = np.asarray(tau["tau_elmag_stepping"])[tz] - np.asarray(tau["tau_ours"])[tz]
+            bot.plot(Et, np.exp(d), "k--", lw=0.9,
+                     label=r"exp($\tau_{\rm ELMAG} - \tau_{\rm ours}$), photons from the source")
+            bot.legend(fontsize=6.5, loc="upper left")
         top.set_xscale("log")
         top.set_yscale("log")
         top.set_ylim(1e-4, 2)
         top.set_title(f"z = {z:g}")
         bot.axhline(1.0, color="k", lw=0.6)
-        bot.set_ylim(0.7, 1.3)
+        bot.set_ylim(0.7, 1.5)
         bot.set_xlabel("observed photon energy [eV]")
         if col == 0:
             top.set_ylabel(r"$E^2\,dN/dE$ / injected energy")
@@ -224,7 +231,7 @@ def main(argv=None):
                     n_ours=N_OURS, n_scale=args.n_scale, seed=SEED, rel_err_max=REL_ERR_MAX,
                     setups=results, tau=tau, rate=rate, uptime=uptime()), args.out)
     if not args.only:
-        figure(setups, results, OUT_PNG)
+        figure(setups, results, tau, OUT_PNG)
         print(f"wrote {OUT_PNG}")
 
 
