@@ -9,7 +9,7 @@ of E^2 dN/dE (per injected energy) over the bins where both are known to better 
 then the photon optical depths of both codes. Writes runs/benchmarks/cascade_vs_elmag.json
 and docs/validation_figures/cascade_vs_elmag.png (docs/extragalactic.md, "Comparison with ELMAG").
 
-    python benchmarks/cascade_vs_elmag.py [--n-scale 1.0] [--only z0.03_10TeV ...]
+    python benchmarks/cascade_vs_elmag.py [--n-scale 1.0] [--only z0.03_10TeV ...] [--replot]
 """
 from __future__ import annotations
 
@@ -104,8 +104,8 @@ def tau_comparison(tau_ref: dict, cfg) -> dict:
     E = np.asarray(tau_ref["E_obs_eV"])
     ours_tau = np.empty_like(E)
     for k, (zz, ee) in enumerate(zip(z, E)):
-        row = np.array([np.interp(np.log(ee), tabs.lnE, tabs.tau_gamma[:, j]) for j in range(tabs.z_tau.size)])
-        ours_tau[k] = np.interp(zz, tabs.z_tau, row)
+        row = [np.interp(np.log(ee), tabs.lnE, tabs.tau_gamma[:, j]) for j in range(tabs.z_tau.size)]
+        ours_tau[k] = np.interp(zz, tabs.z_tau, np.array(row))
     published = np.full_like(E, np.nan)           # Dominguez et al.'s own tau table (EBL only)
     for zz in np.unique(z):
         m = (z == zz) & (E >= 3e10)
@@ -128,6 +128,37 @@ def rate_comparison(rate_ref: dict) -> dict:
     ratio = np.where(ours_rate > 0, elmag / np.where(ours_rate > 0, ours_rate, 1), np.nan)
     return dict(z=z.tolist(), E_local_eV=E.tolist(), rate_ours_per_cm=ours_rate.tolist(),
                 rate_elmag_per_cm=elmag.tolist(), elmag_over_ours=ratio.tolist())
+
+
+def below_cutoff(setup: dict, comparison: dict, tau: dict) -> dict:
+    """max |ratio - 1| and the weighted mean ratio over the compared bins below the EBL cutoff
+    (our tau(E, z_source) < 1), where the two codes' optical depths hardly matter."""
+    m = np.isclose(tau["z_source"], setup["z_source"], rtol=1e-9, atol=0)
+    E_t, t_o = np.asarray(tau["E_obs_eV"])[m], np.asarray(tau["tau_ours"])[m]
+    E = np.asarray(comparison["E_eV"])
+    ok = np.asarray(comparison["compared"]) & (np.interp(np.log(E), np.log(E_t), t_o) < 1.0)
+    r, dr = np.asarray(comparison["ratio"])[ok], np.asarray(comparison["ratio_err"])[ok]
+    if not ok.any():
+        return dict(n=0, max_abs_ratio_minus_1=None, mean_ratio=None, rms_pull=None)
+    return dict(n=int(ok.sum()), max_abs_ratio_minus_1=float(np.max(np.abs(r - 1))),
+                at_E_eV=float(E[ok][np.argmax(np.abs(r - 1))]),
+                mean_ratio=float(np.sum(r / dr ** 2) / np.sum(1 / dr ** 2)),
+                rms_pull=float(np.sqrt(np.mean(((r - 1) / dr) ** 2))))
+
+
+def print_table(setups, results, tau):
+    """The comparison table (docs/extragalactic.md, section 6)."""
+    print(f"{'setup':22s} {'f(>0.1GeV) ours':>15s} {'ELMAG':>15s} {'f(>1GeV) ours':>13s} {'ELMAG':>7s} "
+          f"{'all: max|r-1|':>13s} {'at E':>8s} {'<r>':>6s} | {'E<cutoff: max|r-1|':>18s} {'<r>':>6s} "
+          f"{'rms pull':>8s}")
+    for s in setups:
+        c = results[s["name"]]["comparison"]
+        b = below_cutoff(s, c, tau)
+        results[s["name"]]["below_cutoff"] = b
+        f8, f9 = c["fraction_above_1e8"], c["fraction_above_1e9"]
+        print(f"{s['name']:22s} {f8[0]:15.4f} {f8[1]:8.4f}+-{f8[2]:.4f} {f9[0]:13.4f} {f9[1]:7.4f} "
+              f"{c['max_abs_ratio_minus_1']:13.3f} {c['at_E_eV']:8.1e} {c['mean_ratio']:6.3f} | "
+              f"{b['max_abs_ratio_minus_1']:18.3f} {b['mean_ratio']:6.3f} {b['rms_pull']:8.2f}")
 
 
 def figure(setups, results, tau, path):
@@ -190,9 +221,17 @@ def main(argv=None):
     ap.add_argument("--n-scale", type=float, default=1.0, help="scale our primaries per setup")
     ap.add_argument("--only", nargs="*", help="these setups only (no figure)")
     ap.add_argument("--out", default=str(OUT_JSON))
+    ap.add_argument("--replot", action="store_true",
+                    help="no new runs: the table and figure from the JSON written before")
     args = ap.parse_args(argv)
     ref = load_reference()
     setups = [s for s in ref["setups"] if not args.only or s["name"] in args.only]
+    if args.replot:
+        old = json.loads(Path(args.out).read_text())
+        print_table(setups, old["setups"], old["tau"])
+        figure(setups, old["setups"], old["tau"], OUT_PNG)
+        print(f"wrote {OUT_PNG}")
+        return
     results = {}
     print(f"{'setup':22s} {'f(>0.1GeV) ours':>16s} {'ELMAG':>14s} {'f(>1GeV) ours':>14s} {'ELMAG':>8s} "
           f"{'max|r-1|':>9s} {'at E [eV]':>9s} {'rms pull':>8s} {'<r>':>6s}")
@@ -221,6 +260,8 @@ def main(argv=None):
             a = np.asarray(tau["tau_ours"])[m] / pub[m]
             b = np.asarray(tau["tau_elmag_path"])[m] / pub[m]
             print(f"  z = {zz:4.2f}: ours {a.min():.3f}-{a.max():.3f}, ELMAG {b.min():.3f}-{b.max():.3f}")
+    print()
+    print_table(setups, results, tau)
     rate = rate_comparison(ref["rate"])
     print("\nphoton rate ELMAG / ours at local energy 0.3, 1, 3, 10 TeV")
     zr, Er, rr = (np.asarray(rate[k]) for k in ("z", "E_local_eV", "elmag_over_ours"))
