@@ -228,7 +228,8 @@ def main(argv=None):
     setups = [s for s in ref["setups"] if not args.only or s["name"] in args.only]
     if args.replot:
         old = json.loads(Path(args.out).read_text())
-        print_table(setups, old["setups"], old["tau"])
+        print_table(setups, old["setups"], old["tau"])        # adds the below-cutoff metrics
+        write_json(old, args.out)
         figure(setups, old["setups"], old["tau"], OUT_PNG)
         print(f"wrote {OUT_PNG}")
         return
