@@ -4,7 +4,7 @@
 # and compile it with our serial driver elmag_corona.f90 (Debian/Ubuntu: apt-get install
 # gfortran git). ELMAG's code is not part of this repository: it is built outside it.
 #
-#   benchmarks/elmag/build.sh [WORKDIR]        (default /tmp/elmag)
+#   [ELMAG_REPO_URL=...] benchmarks/elmag/build.sh [WORKDIR]        (default /tmp/elmag)
 #
 # Result: WORKDIR/build/elmag_corona and the tables in WORKDIR/src/Tables.
 # The one change to ELMAG's text: `stop'text'` -> `stop 'text'` in init202.f90, which
@@ -12,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${1:-/tmp/elmag}"
-repo_url="https://github.com/me-manu/myElmag202.git"
+repo_url="${ELMAG_REPO_URL:-https://github.com/me-manu/myElmag202.git}"   # or a local mirror
 commit="4b0e36c"        # the snapshot the stored reference spectra were made with
 mkdir -p "$work"
 if [ ! -d "$work/src/.git" ] && [ ! -f "$work/src/src/elmag202.f90" ]; then
