@@ -473,6 +473,7 @@ def run_enumerated(args) -> int:
     packages = list(M.PACKAGES) if args.all else args.package
     mutants = M.enumerate_mutants(pristine, packages)
     graph = M.callers_index(M.all_functions(pristine))
+    named = M.tests_naming(pristine, tmap)
     failed = set(tmap["failed"])
     # one fixed working copy: numba keys its on-disk cache by the source path and stamp, so
     # the unmutated kernels compiled there once are reused by every later mutant; each mutant
@@ -491,7 +492,7 @@ def run_enumerated(args) -> int:
     for pkg in packages:
         chosen = [m for m in mutants if m.package == pkg
                   and (not args.only or any(o in m.key for o in args.only))]
-        selected = {m.key: M.tests_for(m, tmap, graph) for m in chosen}
+        selected = {m.key: M.tests_for(m, tmap, graph, named) for m in chosen}
         bad = sorted({t for ids in selected.values() for t in ids
                       if M.nodeid_key(t) in failed})
         count = {"killed": 0, "survived": 0, "excluded": 0, "unscalable": 0, "error": 0}
@@ -509,8 +510,10 @@ def run_enumerated(args) -> int:
             elif not ids:
                 rec.update(status="survived", detail="no test executes it", tests=0)
             else:
-                ids = sorted(ids, key=lambda t: tmap["durations"].get(M.nodeid_key(t), 0.0))
-                ids = ids[:args.max_tests]
+                first = set(named.get(m.qualname.split(".")[-1], ())) if m.compiled else set()
+                ids = sorted(ids, key=lambda t: (t not in first,       # tests naming it, then
+                                                 tmap["durations"].get(M.nodeid_key(t), 0.0)))
+                ids = ids[:args.max_tests]                             # the fastest
                 src = work / m.path
                 src.write_text(M.apply_scale((pristine / m.path).read_text(), m))
                 mark = work / "mutant-mark.txt"
