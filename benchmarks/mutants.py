@@ -443,6 +443,34 @@ EXCLUDED: dict = {
         'returns configuration or input data (names, settings), not a computed quantity: the source catalogue',
     'montecarlo.sky.maps.sky_regions':
         'returns configuration or input data (names, settings), not a computed quantity: region definitions',
+    'montecarlo.cascade.interactions.pair_dsigma_dy':
+        'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 2): it enters '
+        'only through the quantile table of secondary_tables, whose cumulative is divided by '
+        'its total, so a constant factor cancels by construction',
+    'montecarlo.cascade.interactions.ic_dsigma_dy':
+        'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 3): it enters '
+        'only through the quantile table of secondary_tables, whose cumulative is divided by '
+        'its total, so a constant factor cancels by construction',
+    'montecarlo.propagation.sources.distance_tables':
+        'the importance-sampling density of the distance (its bin edges come first): the '
+        'Monte Carlo weight is width / p_bin of the same edges, so the estimate is unbiased for '
+        'any density that covers [0, S]; edges x1.1 still start at 0 and cover S, changing '
+        'only the variance, which no test can tell from statistics',
+    'montecarlo.fields.ebl.density':
+        'returns a model handle (EBLDensity) whose one number-valued output, dn_deps, is '
+        'mutated on its own (EBLDensity.dn_deps); the generic scaling reaches only an ebltable '
+        'array read once at construction (the spline is built then), an equivalent mutant',
+    'montecarlo.fields.tabulated.write_local_dust_example':
+        'returns the path of the example file it writes (no number to scale)',
+    'montecarlo.sky.analysis.region_pixels':
+        'returns a boolean or boolean mask',
+    'montecarlo.sky.analysis.load_mask':
+        'returns a boolean or boolean mask',
+    'montecarlo.sky.maps.write_fits_maps':
+        'returns a str/path/key (no number to scale): the paths of the files it writes',
+    'montecarlo.lineofsight.kernels.count_panels':
+        'returns integers (counts, indices, HEALPix resolution): panels per ray (the compiled '
+        'x1.1 fails to type, which is no physics test)',
 }
 NO_RETURN = "returns nothing (fills arrays in place, writes a file, or checks and raises)"
 
