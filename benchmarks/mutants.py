@@ -443,6 +443,11 @@ EXCLUDED: dict = {
         'returns configuration or input data (names, settings), not a computed quantity: the source catalogue',
     'montecarlo.sky.maps.sky_regions':
         'returns configuration or input data (names, settings), not a computed quantity: region definitions',
+    'transport.cosmicrays.corona_source.history_kinks_gyr':
+        'the times the time steps land on (the kinks of h(t); h itself is history(), killed); '
+        'kinks moved by 10 % fall inside steps of <= time.dt_max_gyr = 0.05 Gyr, where the '
+        'trapezoidal source term of a step with a kink is off by <= |slope jump| dt^2 / 8, '
+        '~3e-4 Gyr against ~10 Gyr of injection: unobservable; () for the other histories',
     'montecarlo.cascade.interactions.pair_dsigma_dy':
         'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 2): it enters '
         'only through the quantile table of secondary_tables, whose cumulative is divided by '

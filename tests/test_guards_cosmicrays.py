@@ -122,3 +122,19 @@ def test_transport_solution_interpolates_a_power_law_exactly():
     E_mid = 3.3e11
     assert_allclose(sol.j_at_energy(E_mid), 3e-20 * (E_mid / 1e9) ** -2.7 / r, rtol=1e-10, atol=0)
     assert_allclose(sol.j_at(7.0), 3e-20 * (E / 1e9) ** -2.7 / 7.0, rtol=1e-10, atol=0)
+
+
+def test_baseline_flux_at_the_sun_touches_the_reference_from_below(baseline):
+    """[C, Sec. III]: the model proton intensity at the Sun, (beta c / 4 pi) j(E, r_sun), never
+    exceeds the reference (H3a protons) at the grid energies >= normalization.E_min_eV and
+    equals it at E_touch. The solution's j is A(E) G(E, r) and the interpolation to r_sun is
+    linear in logs, which commutes with the factor A(E): the maximum ratio is 1 to round-off.
+    rtol=1e-12, atol=0."""
+    from transport.cosmicrays.normalization import reference_flux
+    cfg = baseline.config
+    E = baseline.E_eV
+    use = E >= cfg.normalization.E_min_eV
+    ratio = (baseline.flux_at(cfg.observer.r_sun_kpc)
+             / reference_flux(E, cfg.normalization.reference))[use]
+    assert_allclose(ratio.max(), 1.0, rtol=RTOL, atol=0)
+    assert_allclose(E[use][np.argmax(ratio)], baseline.normalization.E_touch_eV, rtol=RTOL, atol=0)
