@@ -14,6 +14,8 @@ original only. What "the return value" means (:func:`mutant_scale`):
   multiplied (``dataclasses.replace`` for dataclasses);
 - a Python function (a closure, a bound method, a partial): a function that returns its result
   scaled by these rules;
+- an emission table (``transport.emission.tables``: q with the arrays its evaluation uses
+  derived from q at construction): rebuilt through its constructor with q multiplied;
 - in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
   edges: names ending in _eV, _kpc, ...) come last, so "the main array" is the tabulated
   quantity, not its grid; the search goes into nested containers (depth <= 3).
@@ -194,6 +196,12 @@ def _mutant_scale(value, factor, key):
                     out[k] = new
                     return out, True
             return value, False
+        grids = getattr(value, "_grid_attrs", None)
+        if callable(grids) and floaty(getattr(value, "q", None)):
+            # an emission table: evaluation goes through arrays derived from q at
+            # construction, so it is rebuilt with q scaled (grids first, as its constructor)
+            axes = [v for k, v in grids().items() if k != "axes"]
+            return type(value)(*axes, value.E_eV, value.q * factor, attrs=value.attrs), True
         attrs = ([f.name for f in _dc.fields(value)] if _dc.is_dataclass(value)
                  else list(getattr(value, "__dict__", {})))
         for a in sorted(attrs, key=abscissa):
