@@ -1,0 +1,128 @@
+"""Emission models of transport.emission against closed forms and conservation laws, so that a
+constant-factor error in the functions the physics tests pass over (the x1.1 mutants of
+benchmarks/mutants.py) fails here.
+
+- [T] App. B, eq. B7 and B8: the neutrino spectral shapes; [L] Sec. 3.3: the exponential
+  cut-off power law; typed in here.
+- [K] eq. 1-4 (cocoons): the Galactic injection carries the configured power L_CR above a
+  kinetic energy of 1 GeV (docs/physics.md, section 7), and the source spectrum S(E) is the
+  pp emissivity of the column Q_CR chi_c with n c -> 1/m_p; the cocoon table integrates over
+  all space to S(E) (the SNR distribution is normalised to unit volume).
+- The Galactic nucleon density of the [disk] "injection" spectrum: [L] eq. 3 per species
+  with the H3a amplitudes at 1 TV, helium as 4 nucleons of E/4 (superposition).
+
+Tolerances (atol=0 throughout): rtol=1e-12 for the same closed form evaluated alike
+(round-off); rtol=1e-9 where a rigidity -> energy round trip enters; rtol=1e-4 for the power
+integral (the code's trapezoid on 1201 log nodes against ours on 20001: measured 3.5e-6);
+rtol=2e-3 for a table's volume integral against its spectrum (measured 6.8e-4: the table ends
+at galaxy.R_max_kpc = 30 and z_max_kpc = 4, and its log-bilinear quadrature). All far below a
+10 % change.
+"""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import transport
+from transport.core.constants import C_CM_S, ERG_EV, KPC_CM, M_P_G
+from transport.cosmicrays import galactic_injection as gi
+from transport.emission import cocoons, disk, distributions
+
+CFG = transport.load_config(None)
+
+
+def test_neutrino_shapes_of_tibet_appendix_b_and_ecpl():
+    E = np.geomspace(1e12, 1e17, 11)
+    x = E / (0.04 * 0.9e15)
+    assert_allclose(disk.model_A_neutrinos(E), x ** -2.54 * (1 + x ** 3.0) ** (-0.67 / 3.0),
+                    rtol=1e-12, atol=0)
+    y = E / (0.04 * 3e15)
+    assert_allclose(disk.model_B_neutrinos(E), np.where(y < 1, y ** -2.45, y ** -2.85),
+                    rtol=1e-12, atol=0)
+    assert_allclose(disk.ecpl(E, 2.3, 2e15), (E / 2e15) ** -2.3 * np.exp(-E / 2e15),
+                    rtol=1e-12, atol=0)
+
+
+def _eq3(R_GV, law):
+    n = sum(R_GV >= b for b in law.breaks_GV)
+    amp = np.prod([law.breaks_GV[i - 1] ** (law.nu[i] - law.nu[i - 1]) for i in range(1, n + 1)])
+    return amp * R_GV ** -law.nu[n] * np.exp(-R_GV / law.Rc_GV)
+
+
+def _h3a_density(group, E_eV):
+    """4 pi / c times Gaisser (2012) eq. 3 (H3a, Table 1) [cm^-3 eV^-1]."""
+    Z, pops = {14: (1, [(7860.0, 1.66), (20.0, 1.4), (1.7, 1.4)]),
+               402: (2, [(3550.0, 1.58), (20.0, 1.4), (1.7, 1.4)])}[group]
+    E = E_eV / 1e9
+    flux = sum(a * E ** (-g - 1.0) * np.exp(-E / (Z * rc))
+               for (a, g), rc in zip(pops, (4e6, 30e6, 2e9)))
+    return 4 * np.pi / C_CM_S * flux * 1e-13
+
+
+@pytest.mark.parametrize("model", gi.INJECTION_MODELS)
+def test_galactic_nucleon_density_by_superposition(model):
+    """n(E_n) = sum_s A_s^2 a_s Q_s/D(A_s E_n), Q_s/D = f(R) dR/dE R^-delta ([L] eq. 3), a_s from
+    H3a's group density at R = 1 TV (delta = 0.362). rtol=1e-9 (rigidity round trips)."""
+    delta = 0.362
+    E_n = np.geomspace(1e10, 1e16, 7)
+    expected = np.zeros(E_n.size)
+    for s, group in ((gi.PROTON, 14), (gi.HELIUM, 402)):
+        law = gi.TABLE_II[(s.name, model)]
+
+        def shape(E):                              # f(R) dR/dE R^-delta, R in GV
+            p = np.sqrt(E ** 2 - s.mass_eV ** 2)
+            R = p / s.Z / 1e9
+            return np.array([_eq3(r, law) for r in np.atleast_1d(R)]) * E / (s.Z * p) * R ** -delta
+
+        E_match = np.sqrt((1e12 * s.Z) ** 2 + s.mass_eV ** 2)
+        a = _h3a_density(group, E_match) / shape(E_match)[0]
+        expected += s.A ** 2 * a * shape(s.A * E_n)
+    assert_allclose(disk.galactic_nucleon_density(E_n, model, delta), expected, rtol=1e-9, atol=0)
+
+
+# --------------------------------------------------------------------------- cocoons [K]
+def test_cocoon_injection_carries_the_configured_power():
+    """sum_s Integral_{T >= 1 GeV} T Q_CR,s dE = cocoons.L_CR_erg_s (trapezoid in ln T on
+    20001 nodes to 1e21 eV, where the cut-offs have ended it); the same integral of
+    a_s f_s dR/dE (amplitude A = 1) is power_per_unit_amplitude_eV_s."""
+    T = np.geomspace(1e9, 1e21, 20001)
+    total = sum(np.trapezoid(T * T * cocoons.injection_rate(T + s.mass_eV, s, CFG), np.log(T))
+                for s in gi.SPECIES)
+    assert_allclose(total, CFG.cocoons.L_CR_erg_s * ERG_EV, rtol=1e-4, atol=0)
+    model, delta = CFG.cocoons.injection, CFG.galaxy.D_delta
+    a = gi.species_weights(model, delta)
+    per_unit = sum(np.trapezoid(T * T * a[s.name] * gi.injection_per_energy(T + s.mass_eV, s, model),
+                                np.log(T)) for s in gi.SPECIES)
+    assert_allclose(cocoons.power_per_unit_amplitude_eV_s(model, delta), per_unit, rtol=1e-4, atol=0)
+
+
+@pytest.mark.parametrize("particle", ["gamma", "nu"])
+def test_cocoon_spectrum_is_the_pp_emissivity_of_the_grammage_column(particle):
+    """[K] eq. 2: S(E) = (1/m_p) sum_s Integral Q_CR,s chi_c(R_s) dsigma/dE, i.e. the pp
+    emissivity (transport.hadronic.secondaries.pp_emissivity, checked in tests/test_yields.py)
+    of the nucleon column sum_s A^2 Q_CR,s(A E_n) chi0 exp(-R_s / R0) [K, eq. 4] with n c ->
+    1/m_p. rtol=1e-12 (the same quadrature)."""
+    from transport.hadronic.secondaries import pp_emissivity
+    c = CFG.cocoons
+    E_n = disk.nucleon_grid(CFG)
+    column = np.zeros(E_n.size)
+    for s in gi.SPECIES:
+        E = s.A * E_n
+        ok = E > s.mass_eV
+        R_V = np.sqrt(E[ok] ** 2 - s.mass_eV ** 2) / s.Z
+        column[ok] += s.A ** 2 * cocoons.injection_rate(E[ok], s, CFG) * c.chi0_g_cm2 * np.exp(-R_V / c.R0_V)
+    E = np.geomspace(1e11, 1e15, 5)
+    expected = pp_emissivity(E_n, column, 1.0 / (M_P_G * C_CM_S), E, particle, CFG.hadronic.yields,
+                             hadronic=CFG.hadronic, neutrino=CFG.neutrino)
+    assert np.all(expected > 0)
+    assert_allclose(cocoons.cocoon_spectrum(E, particle, CFG), expected, rtol=1e-12, atol=0)
+
+
+def test_plane_tables_integrate_to_their_spectra():
+    """Integral q dV of the cocoon table is S(E) (rho of unit volume integral), and of the
+    [disk] table s(E) V_f (f = 1 at the reference point, V_f = distributions.volume_kpc3)."""
+    E = np.array([1e11, 1e13, 1e15])
+    em = cocoons.cocoon_emission(CFG, "gamma", E)
+    assert_allclose(em.total_rate(), cocoons.cocoon_spectrum(E, "gamma", CFG), rtol=2e-3, atol=0)
+    dk = disk.disk_emission(CFG, "gamma", E)
+    V = distributions.volume_kpc3(CFG.disk.distribution, CFG.distributions) * KPC_CM ** 3
+    assert_allclose(dk.total_rate(), disk.disk_spectrum(E, "gamma", CFG) * V, rtol=2e-3, atol=0)
