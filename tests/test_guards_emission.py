@@ -126,3 +126,23 @@ def test_plane_tables_integrate_to_their_spectra():
     dk = disk.disk_emission(CFG, "gamma", E)
     V = distributions.volume_kpc3(CFG.disk.distribution, CFG.distributions) * KPC_CM ** 3
     assert_allclose(dk.total_rate(), disk.disk_spectrum(E, "gamma", CFG) * V, rtol=2e-3, atol=0)
+    for name in ("extra1", "extra2"):
+        x = CFG[name]
+        ex = disk.extra_emission(CFG, name, "nu", E)
+        V = distributions.volume_kpc3(x.distribution, CFG.distributions) * KPC_CM ** 3
+        assert_allclose(ex.total_rate(), disk.extra_spectrum(E, "nu", CFG, name) * V, rtol=2e-3,
+                        atol=0)
+
+
+def test_corona_table_is_the_direct_emissivity_at_its_nodes(baseline):
+    """The corona table at its radial nodes (on the x axis) is corona_emissivity there, [C]
+    eq. 6 evaluated directly. rtol=1e-9, atol=0: the table's log interpolation is exact at a
+    node up to round-off of exp(ln q)."""
+    from transport.emission import corona
+    E = np.array([1e11, 1e13, 1e15])
+    em = corona.corona_emission(baseline, "gamma", E)
+    r = em.r_kpc[[3, 20, 40]]
+    direct = corona.corona_emissivity(baseline, "gamma", r, E)
+    assert np.all(direct > 0)
+    table = np.array([em(E, rk, 0.0, 0.0) for rk in r]).T
+    assert_allclose(table, direct, rtol=1e-9, atol=0)
