@@ -146,3 +146,38 @@ def test_corona_table_is_the_direct_emissivity_at_its_nodes(baseline):
     assert np.all(direct > 0)
     table = np.array([em(E, rk, 0.0, 0.0) for rk in r]).T
     assert_allclose(table, direct, rtol=1e-9, atol=0)
+
+
+def test_build_emissions_gives_every_model_and_particle_its_table():
+    """build_emissions over emission.models x emission.particles: each table integrates to its
+    own spectrum times the volume of its distribution (as above, rtol=2e-3), on the [emission]
+    energy grid."""
+    from transport.emission.registry import build_emissions, emission_energy_grid
+    cfg = transport.load_config({"emission.models": ["disk", "extra1"],
+                                 "emission.particles": ["gamma", "nu"]})
+    tables = build_emissions(cfg)
+    E = emission_energy_grid(cfg)
+    assert set(tables) == {"disk", "extra1"}
+    for model, spectrum in (("disk", lambda p: disk.disk_spectrum(E, p, cfg)),
+                            ("extra1", lambda p: disk.extra_spectrum(E, p, cfg, "extra1"))):
+        V = distributions.volume_kpc3(cfg[model].distribution, cfg.distributions) * KPC_CM ** 3
+        for p in ("gamma", "nu"):
+            em = tables[model][p]
+            assert_allclose(em.E_eV, E, rtol=1e-12, atol=0)
+            s = spectrum(p)
+            assert np.count_nonzero(s > 0) > 10
+            assert_allclose(em.total_rate(), s * V, rtol=2e-3, atol=0)
+
+
+@pytest.mark.parametrize("transport_model", ["uniform", "kra_gamma"])
+def test_sea_diffusion_index_on_the_halo_cells(transport_model):
+    """delta(R) on the radial cells of the [sea] halo grid: galaxy.D_delta everywhere for
+    "uniform"; A min(R, R_A) + B for "kra_gamma" (Gaggero et al. 2015), R at the cell centres
+    (R_step_kpc / 2, 3 R_step_kpc / 2, ...). rtol=1e-12, atol=0."""
+    from transport.emission import sea
+    cfg = transport.load_config({"sea.transport": transport_model})
+    s = cfg.sea
+    R = (np.arange(int(round(s.R_halo_kpc / s.R_step_kpc))) + 0.5) * s.R_step_kpc
+    expected = (np.full(R.size, cfg.galaxy.D_delta) if transport_model == "uniform"
+                else s.kra_A_per_kpc * np.minimum(R, s.kra_R_kpc) + s.kra_B)
+    assert_allclose(sea.diffusion_index_cells(cfg), expected, rtol=1e-12, atol=0)
