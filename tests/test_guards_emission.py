@@ -181,3 +181,74 @@ def test_sea_diffusion_index_on_the_halo_cells(transport_model):
     expected = (np.full(R.size, cfg.galaxy.D_delta) if transport_model == "uniform"
                 else s.kra_A_per_kpc * np.minimum(R, s.kra_R_kpc) + s.kra_B)
     assert_allclose(sea.diffusion_index_cells(cfg), expected, rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------- the sea [L, D, K]
+#: CI-size sea (as tests/test_sea.py): coarse halo cells, two rigidities per decade.
+SEA_SMALL = {"sea.R_step_kpc": 0.5, "sea.z_step_kpc": 0.1, "sea.rho_per_decade": 2}
+
+
+def test_sea_local_density_is_h3a_at_one_teraVolt_with_the_galactic_shape():
+    """n_s,sun(E) = a_s Q_s/D: at R = 1 TV the H3a density 4 pi / c Phi (Gaisser 2012, typed
+    in above), elsewhere that times the ratio of the closed-form [L] eq. 3 shapes f dR/dE
+    R^-delta. rtol=1e-9, atol=0 (rigidity round trips)."""
+    from transport.emission import sea
+    cfg = transport.load_config(SEA_SMALL)
+    model, delta = cfg.sea.injection, cfg.galaxy.D_delta
+    for s, group in ((gi.PROTON, 14), (gi.HELIUM, 402)):
+        law = gi.TABLE_II[(s.name, model)]
+
+        def shape(E):
+            p = np.sqrt(E ** 2 - s.mass_eV ** 2)
+            return _eq3(p / s.Z / 1e9, law) * E / (s.Z * p) * (p / s.Z / 1e9) ** -delta
+
+        E_match = np.sqrt((1e12 * s.Z) ** 2 + s.mass_eV ** 2)
+        E = np.array([3e10, E_match, 4e14])
+        expected = _h3a_density(group, E_match) * np.array([shape(e) for e in E]) / shape(E_match)
+        assert_allclose(sea.local_density(E, s, cfg), expected, rtol=1e-9, atol=0)
+
+
+def test_sea_injection_gives_the_local_density_through_a_fresh_diffusion_solve():
+    """Q_s(E) at a rigidity node rho_k of the response (2 per decade from 1 GV), put into the
+    steady diffusion equation with D(rho_k, R) = D0 (rho_k / rho0)^delta and the source shape
+    sea.source (transport.cosmicrays.galactic_diffusion.solve_steady, checked against the
+    Bessel series in tests/test_sea.py), gives n_s,sun at the Sun (R_sun, z = 0; bilinear
+    between cell centres as the sea's tables). rtol=1e-9, atol=0: the same linear solve,
+    round-off of the sparse factorisation."""
+    from transport.cosmicrays import galactic_diffusion as gd
+    from transport.emission import sea
+    cfg = transport.load_config(SEA_SMALL)
+    s = cfg.sea
+    grid = gd.halo_grid(s.R_halo_kpc, s.halo_kpc, s.R_step_kpc, s.z_step_kpc)
+    source = distributions.shape(s.source, cfg.distributions, grid.R_centres[:, None],
+                                 grid.z_centres[None, :])
+    for species in gi.SPECIES:
+        rho = 1e9 * 10.0 ** np.array([1.0, 2.5, 4.0])           # rigidity nodes [V]
+        E = np.sqrt((species.Z * rho) ** 2 + species.mass_eV ** 2)
+        Q = sea.injection_density(E, species, cfg)
+        for k in range(rho.size):
+            D = s.D0_cm2_s * (rho[k] / s.rho0_V) ** np.full(grid.R_centres.size, cfg.galaxy.D_delta)
+            n = gd.solve_steady(grid, D, Q[k] * source)
+            n_sun = sea._bilinear(grid, n, cfg.observer.r_sun_kpc, 0.0)[0]
+            assert_allclose(n_sun, sea.local_density(E[k], species, cfg), rtol=1e-9, atol=0)
+
+
+def test_sea_source_volume_and_power_by_quadrature():
+    """Integral f dV of sea.source (a power-exponential [L, eq. 2]: scipy's quad in R, the z
+    integral 2 z_s) in cm^3, rtol=1e-8; the CR power sum_s Integral_{T >= 1 GeV} T Q_s dE
+    Integral f dV in erg/s on 20001 ln T nodes, rtol=1e-4 (the code's 1201: measured < 1e-5).
+    atol=0."""
+    from scipy.integrate import quad
+
+    from transport.emission import sea
+    cfg = transport.load_config(SEA_SMALL)
+    p = distributions.parameters(cfg.sea.source, cfg.distributions)
+    radial, _ = quad(lambda R: 2 * np.pi * R * distributions.power_exponential(
+        R, 0.0, p["index"], p["eta"], p["z_scale_kpc"], p["R_ref_kpc"]), 0.0, np.inf,
+        epsabs=0, epsrel=1e-11, limit=200)
+    V = radial * 2.0 * p["z_scale_kpc"] * KPC_CM ** 3
+    assert_allclose(sea.source_volume_cm3(cfg), V, rtol=1e-8, atol=0)
+    T = np.geomspace(1e9, 1e21, 20001)
+    power = sum(np.trapezoid(T * T * sea.injection_density(T + s.mass_eV, s, cfg), np.log(T))
+                for s in gi.SPECIES) * V / ERG_EV
+    assert_allclose(sea.cr_power_erg_s(cfg), power, rtol=1e-4, atol=0)
