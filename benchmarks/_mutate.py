@@ -17,8 +17,10 @@ original only. What "the return value" means (:func:`mutant_scale`):
 - an emission table (``transport.emission.tables``: q with the arrays its evaluation uses
   derived from q at construction): rebuilt through its constructor with q multiplied;
 - in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
-  edges: names ending in _eV, _kpc, ...) come last, so "the main array" is the tabulated
-  quantity, not its grid; the search goes into nested containers (depth <= 3).
+  edges, angles: names ending in _eV, _kpc, ...) come last, so "the main array" is the
+  tabulated quantity, not its grid; the search goes into nested containers (depth <= 3); an
+  object's tabulated logarithm (an attribute ``ln_<quantity>``, e.g. ``ln_rate``) gets
+  ln(factor) added, i.e. the quantity multiplied;
 
 A value of any other kind (None, bool, str, int, an object without float content) cannot be
 scaled: the wrapper then leaves it unchanged and records the fact in the file named by
@@ -164,9 +166,15 @@ def _mutant_scale(value, factor, key):
         """True for a grid the quantity is tabulated on (energies, radii, redshifts): those
         come after the quantities, so "the main array" of an object is a quantity."""
         n = str(name)
-        return n in ("E", "z", "x", "r", "R") or n.startswith(("E_", "ln_E", "lnE", "r_", "R_",
-                                                               "z_", "edges", "mu")) \
+        return n in ("E", "z", "x", "r", "R", "ln_r", "ln_x") \
+            or n.startswith(("E_", "ln_E", "lnE", "r_", "R_", "z_", "edges", "mu", "psi",
+                             "ln_rho", "ln_ds")) \
             or n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges"))
+
+    def shifted(name, v):
+        """A tabulated logarithm (ln_rate, ln_aniso, ...): ln(factor x quantity)."""
+        return str(name).startswith("ln_") and not abscissa(name) and floaty(v) \
+            and _np.ndim(v) > 0
 
     def scaled(value, depth):
         """(new value, True) with the first float content scaled, or (value, False)."""
@@ -205,7 +213,9 @@ def _mutant_scale(value, factor, key):
         attrs = ([f.name for f in _dc.fields(value)] if _dc.is_dataclass(value)
                  else list(getattr(value, "__dict__", {})))
         for a in sorted(attrs, key=abscissa):
-            new, ok = scaled(getattr(value, a, None), depth + 1)
+            old = getattr(value, a, None)
+            new, ok = ((old + _np.log(factor), True) if shifted(a, old)
+                       else scaled(old, depth + 1))
             if ok:
                 if _dc.is_dataclass(value):
                     try:

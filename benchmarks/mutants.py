@@ -448,6 +448,11 @@ EXCLUDED: dict = {
         'kinks moved by 10 % fall inside steps of <= time.dt_max_gyr = 0.05 Gyr, where the '
         'trapezoidal source term of a step with a kink is off by <= |slope jump| dt^2 / 8, '
         '~3e-4 Gyr against ~10 Gyr of injection: unobservable; () for the other histories',
+    'montecarlo.opacity.api.Opacity.cosmology':
+        'returns the astropy cosmology built from the configuration (cosmology.H0_km_s_Mpc, '
+        'Omega_m), read only through efunc(z) = H(z) / H0, a ratio (dl_dz_kpc takes H0 from the '
+        'configuration; dl_dz_kpc is mutated on its own); the generic x1.1 lands on its H0, '
+        'which nothing reads',
     'montecarlo.cascade.interactions.pair_dsigma_dy':
         'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 2): it enters '
         'only through the quantile table of secondary_tables, whose cumulative is divided by '
