@@ -1,0 +1,42 @@
+"""Opacity-table building blocks against closed forms, so that a constant-factor error in the
+functions of montecarlo.opacity that the physics tests pass over (the x1.1 mutants of
+benchmarks/mutants.py) fails here.
+
+- energy_grid: log-spaced from lo to hi, both included (per_decade per decade);
+- direction_weights: the interpolation data of the anisotropic rate (module docstring of
+  montecarlo.opacity.ratetables, eq. 1): for a gamma ray along u and a target direction k,
+  E_j (1 - u.k) sits at ln y = ln E0 + ln(1 - u.k) (+ j ratio dly), i.e. at index
+  t = (ln(1 - u.k) + ln E0 - ln y0) / dly of the ln y grid, split into floor(t) and t -
+  floor(t); the weight is w_k (1 - u.k), zero for k = u.
+
+Tolerance: rtol=1e-12, atol=0 (a few operations of round-off), far below a 10 % change; the
+index itself exactly.
+"""
+import numpy as np
+from numpy.testing import assert_allclose
+
+from montecarlo.opacity import ratetables as rt
+
+
+def test_energy_grid_spans_lo_to_hi_log_spaced():
+    E = rt.energy_grid(32)
+    assert_allclose(E[[0, -1]], [rt.E_MIN_EV, rt.E_MAX_EV], rtol=1e-12, atol=0)
+    n = int(round(np.log10(rt.E_MAX_EV / rt.E_MIN_EV) * 32)) + 1
+    assert E.size == n
+    assert_allclose(np.diff(np.log(E)), np.log(10.0) / 32, rtol=1e-9, atol=0)
+    assert_allclose(rt.energy_grid(4, 1e12, 1e14), np.geomspace(1e12, 1e14, 9), rtol=1e-12, atol=0)
+
+
+def test_direction_weights_closed_form():
+    u = np.array([[1.0, 0.0, 0.0], [0.0, 0.6, 0.8]])
+    k = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, -0.8]])
+    w = np.array([0.5, 1.5, 2.0, 0.25])
+    E0, lny0, dly = 1e13, np.log(1e9), 0.05
+    fl, frac, coef = rt.direction_weights(u, k, w, E0, lny0, dly)
+    one_minus = 1.0 - u @ k.T
+    live = one_minus > 0
+    t = (np.log(np.where(live, one_minus, 1.0)) + np.log(E0) - lny0) / dly
+    assert np.array_equal(fl[live], np.floor(t[live]).astype(np.int64))
+    assert_allclose(frac[live], (t - np.floor(t))[live], rtol=1e-12, atol=0)
+    assert_allclose(coef, np.where(live, w[None, :] * one_minus, 0.0), rtol=1e-12, atol=0)
+    assert not live[0, 0] and coef[0, 0] == 0.0 and frac[0, 0] == 0.0
