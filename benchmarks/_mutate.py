@@ -18,8 +18,8 @@ original only. What "the return value" means (:func:`mutant_scale`):
   derived from q at construction): rebuilt through its constructor with q multiplied;
 - in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
   edges, angles: names ending in _eV, _kpc, ...) come last, so "the main array" is the
-  tabulated quantity, not its grid; the search goes into nested containers (depth <= 3); an
-  object's tabulated logarithm (an attribute ``ln_<quantity>``, e.g. ``ln_rate``) gets
+  tabulated quantity, not its grid; the search goes into nested containers (depth <= 3); a
+  tabulated logarithm (an attribute or key ``ln_<quantity>``, e.g. ``ln_rate``) gets
   ln(factor) added, i.e. the quantity multiplied;
 
 A value of any other kind (None, bool, str, int, an object without float content) cannot be
@@ -198,7 +198,7 @@ def _mutant_scale(value, factor, key):
             return value, False
         if isinstance(value, dict):
             for k, v in sorted(value.items(), key=lambda kv: abscissa(kv[0])):
-                new, ok = scaled(v, depth + 1)
+                new, ok = (v + _np.log(factor), True) if shifted(k, v) else scaled(v, depth + 1)
                 if ok:
                     out = dict(value)
                     out[k] = new

@@ -453,6 +453,11 @@ EXCLUDED: dict = {
         'Omega_m), read only through efunc(z) = H(z) / H0, a ratio (dl_dz_kpc takes H0 from the '
         'configuration; dl_dz_kpc is mutated on its own); the generic x1.1 lands on its H0, '
         'which nothing reads',
+    'montecarlo.opacity.ratetables.DustRateTable.max_rate_per_kpc':
+        'an upper bound: the majorant of the dust rate for delta/ratio tracking in '
+        'montecarlo.propagation (already times a safety factor there; the score 1 - rate / '
+        'majorant is unbiased for any majorant >= the rate) and a negligibility cut in '
+        'Opacity.rate_per_kpc; a 10 % larger bound changes only the variance',
     'montecarlo.cascade.interactions.pair_dsigma_dy':
         'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 2): it enters '
         'only through the quantile table of secondary_tables, whose cumulative is divided by '
