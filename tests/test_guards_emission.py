@@ -252,3 +252,20 @@ def test_sea_source_volume_and_power_by_quadrature():
     power = sum(np.trapezoid(T * T * sea.injection_density(T + s.mass_eV, s, cfg), np.log(T))
                 for s in gi.SPECIES) * V / ERG_EV
     assert_allclose(sea.cr_power_erg_s(cfg), power, rtol=1e-4, atol=0)
+
+
+def test_sea_halo_cells_and_table_nodes_span_the_halo():
+    """The [sea] halo: cells of sea.R_step_kpc x sea.z_step_kpc filling [0, R_halo] x
+    [0, halo_kpc] (the boundary n = 0 sits at R_halo and H, [L] Table I: 20 kpc and 6.3 kpc by
+    default); the emission table's nodes run from 0 to the same R_halo and H, R every
+    R_step_kpc, z graded from 10 pc steps at the plane. rtol=1e-12, atol=0."""
+    from transport.emission import sea
+    cfg = transport.load_config(None)
+    s = cfg.sea
+    grid = sea.halo_grid(cfg)
+    n_R, n_z = int(round(s.R_halo_kpc / s.R_step_kpc)), int(np.ceil(s.halo_kpc / s.z_step_kpc - 1e-9))
+    assert_allclose(grid.R_faces, np.linspace(0.0, s.R_halo_kpc, n_R + 1), rtol=1e-12, atol=0)
+    assert_allclose(grid.z_faces, np.linspace(0.0, s.halo_kpc, n_z + 1), rtol=1e-12, atol=0)
+    R, z = sea.table_nodes(cfg)
+    assert_allclose(R, np.linspace(0.0, s.R_halo_kpc, n_R + 1), rtol=1e-12, atol=0)
+    assert_allclose(z[[0, 1, -1]], [0.0, 0.01, s.halo_kpc], rtol=1e-12, atol=0)
