@@ -40,3 +40,18 @@ def test_direction_weights_closed_form():
     assert_allclose(frac[live], (t - np.floor(t))[live], rtol=1e-12, atol=0)
     assert_allclose(coef, np.where(live, w[None, :] * one_minus, 0.0), rtol=1e-12, atol=0)
     assert not live[0, 0] and coef[0, 0] == 0.0 and frac[0, 0] == 0.0
+
+
+def test_optical_depth_galactic_in_the_cmb_is_rate_times_distance():
+    """The CMB fills the Galaxy uniformly and isotropically: along any path tau = d / lambda,
+    with 1/lambda of the CMB rate table (the functional interface against the isotropic rate
+    of the same opacity). rtol=1e-9, atol=0: the path quadrature of a constant is exact up to
+    round-off."""
+    from montecarlo.opacity.api import opacity_for, optical_depth_galactic
+    from transport.core.constants import KPC_CM
+    E = np.array([3e14, 2e15, 1e17])
+    d = np.array([0.5, 8.5, 20.0])
+    tau = optical_depth_galactic(E, 30.0, -10.0, d, ("cmb",))
+    rate = opacity_for(None).rate_isotropic_per_cm(E, ("cmb",))
+    assert np.all(rate > 0)
+    assert_allclose(tau, d[:, None] * KPC_CM * rate[None, :], rtol=1e-9, atol=0)
