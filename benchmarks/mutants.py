@@ -458,6 +458,11 @@ EXCLUDED: dict = {
         'montecarlo.propagation (already times a safety factor there; the score 1 - rate / '
         'majorant is unbiased for any majorant >= the rate) and a negligibility cut in '
         'Opacity.rate_per_kpc; a 10 % larger bound changes only the variance',
+    'montecarlo.opacity.api.opacity_for':
+        'returns a handle (Opacity, cached per configuration) whose rate tables are built on '
+        'first use: it holds no number when returned; what it computes is its methods\' '
+        '(rate_isotropic_per_cm, rate_per_kpc, optical_depth_*, survival_probability, cmb, ebl, '
+        'dust), each mutated on its own',
     'montecarlo.cascade.interactions.pair_dsigma_dy':
         'the shape of a distribution, unnormalised by definition (Lee 1998 eq. 2): it enters '
         'only through the quantile table of secondary_tables, whose cumulative is divided by '
