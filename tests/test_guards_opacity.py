@@ -55,3 +55,24 @@ def test_optical_depth_galactic_in_the_cmb_is_rate_times_distance():
     rate = opacity_for(None).rate_isotropic_per_cm(E, ("cmb",))
     assert np.all(rate > 0)
     assert_allclose(tau, d[:, None] * KPC_CM * rate[None, :], rtol=1e-9, atol=0)
+
+
+def test_dust_table_built_afresh_against_the_direct_rate(tmp_path):
+    """The CI-size ("coarse") dust table built afresh (an empty cache directory, so that
+    build_dust_arrays and dust_table run here) against eq. (1) computed without tables at the
+    Sun towards the Galactic centre (brute-force line of sight, direct angular and energy
+    quadrature), as tests/test_dust.py does with the session's table: each carries ~1 %
+    discretisation error, so rtol=0.03, atol=0, below a 10 % change."""
+    import transport
+    from montecarlo.fields import dust
+    from montecarlo.geometry import direction_from_lb, sun_position_kpc
+    from transport.core.constants import KPC_CM
+    cfg = transport.load_config({"opacity.grid": "coarse", "opacity.cache_dir": str(tmp_path)})
+    table = rt.dust_table(cfg)
+    assert any(f.is_file() for f in tmp_path.rglob("*")), "the table was not built here"
+    model = dust.DustModel.from_config(cfg)
+    x, u = sun_position_kpc(8.5), direction_from_lb(0.0, 0.0)
+    E = np.array([1e14, 5e14])
+    direct = rt.dust_rate_direct_per_cm(model, x, u, E, n_mu=32, n_phi=24, n_eps=100,
+                                        n_steps=400) * KPC_CM
+    assert_allclose(table.rate_per_kpc(x, u, E, "anisotropic")[0], direct, rtol=0.03, atol=0)
