@@ -171,7 +171,7 @@ def _mutant_scale(value, factor, key):
         return n in ("E", "z", "x", "r", "R", "ln_r", "ln_x") \
             or n.startswith(("E_", "ln_E", "lnE", "r_", "R_", "z_", "edges", "mu", "psi",
                              "ln_rho", "ln_ds")) \
-            or n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges"))
+            or (n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges")) and "_per_" not in n)
 
     def shifted(name, v):
         """A tabulated logarithm (ln_rate, ln_aniso, ...): ln(factor x quantity)."""
