@@ -395,3 +395,34 @@ def test_response_table_conserves_energy_at_low_redshift():
     assert ratio.size == 50
     sem = ratio.std(ddof=1) / np.sqrt(ratio.size)
     assert 0.95 <= ratio.mean() <= 1.0 + 3.0 * sem, (ratio.mean(), sem)
+
+
+# --------------------------------------------------------------------------- the Python API
+def test_cascade_bins_span_E_min_to_E_bins_max():
+    """Settings.edges_eV: bins_per_decade log bins from E_min_eV up to (at least) E_bins_max_eV:
+    edges E_min 10^(k / bins_per_decade). rtol=1e-12, atol=0."""
+    from montecarlo.cascade.montecarlo import Settings
+    edges = Settings(E_min_eV=1e8, bins_per_decade=8, E_bins_max_eV=1e17).edges_eV
+    assert_allclose(edges, 1e8 * 10.0 ** (np.arange(73) / 8), rtol=1e-12, atol=0)
+    edges = Settings(E_min_eV=3e9, bins_per_decade=4, E_bins_max_eV=2e12).edges_eV
+    assert_allclose(edges[[0, -1]], [3e9, 3e9 * 10.0 ** (12 / 4)], rtol=1e-12, atol=0)
+
+
+def test_cascade_spectrum_carries_the_photon_energy_account():
+    """Monochromatic primaries (E_inj = 1e14 eV at z = 0.1): the injected energy per primary is
+    E_inj exactly (source frame; rtol=1e-12, atol=0); the spectrum's energy, sum_b E2dNdE_b
+    dE_b / E_b with E_b the log centres of 1/16-decade bins, is the photon energy account of
+    the same run (the bin centre misplaces the mean energy of an E^-2 bin by 0.1 %; measured
+    0.15 % for a cascade; rtol=0.01, atol=0); energy_fraction is that account over the
+    injected energy (rtol=1e-12, atol=0)."""
+    from montecarlo import cascade_spectrum
+    from montecarlo.cascade import kernels as ck
+    r = cascade_spectrum(0.1, 1e14, 1e14, 2.0, E_min_eV=1e9, n_primaries=200, seed=3,
+                         bins_per_decade=16)
+    acc = r.accounts
+    assert_allclose(acc[ck.ACC_INJECTED], 1e14, rtol=1e-12, atol=0)
+    photons = acc[ck.ACC_PHOTONS]
+    assert 0.3 < photons / 1e14 < 1.0
+    spectrum_energy = np.sum(r.E2dNdE / r.E_eV * np.diff(r.edges_eV))
+    assert_allclose(spectrum_energy, photons, rtol=0.01, atol=0)
+    assert_allclose(r.energy_fraction, photons / 1e14, rtol=1e-12, atol=0)
