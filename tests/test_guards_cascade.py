@@ -426,3 +426,22 @@ def test_cascade_spectrum_carries_the_photon_energy_account():
     spectrum_energy = np.sum(r.E2dNdE / r.E_eV * np.diff(r.edges_eV))
     assert_allclose(spectrum_energy, photons, rtol=0.01, atol=0)
     assert_allclose(r.energy_fraction, photons / 1e14, rtol=1e-12, atol=0)
+
+
+def test_run_cells_spectrum_carries_the_photon_energy_account():
+    """montecarlo.run_cells, one cell of 1e14 eV photons at z = 0.1: the injected energy per
+    primary is 1e14 eV exactly (rtol=1e-12, atol=0) and the tallied spectrum's energy,
+    sum_b dN/dE_b E_b dE_b over 1/16-decade bins, is the photon energy account (rtol=0.01,
+    atol=0, as above)."""
+    from montecarlo.cascade import interactions, kernels as ck, montecarlo as mc
+    from transport.core.config import load_config
+    tables = interactions.cascade_tables(load_config(None), "dominguez", "planck18", 0.15)
+    settings = mc.Settings(E_min_eV=1e9, bins_per_decade=16, E_bins_max_eV=1e14)
+    tally = mc.run_cells(tables, settings, [1e14], [0.1], 100, 5)
+    dn, _ = tally.dN_dE()
+    e = tally.edges_eV
+    energy = np.sum(dn[0] * np.sqrt(e[1:] * e[:-1]) * np.diff(e))
+    acc = tally.accounts[0] / tally.n_primaries[0]
+    assert_allclose(acc[ck.ACC_INJECTED], 1e14, rtol=1e-12, atol=0)
+    assert 0.3 < acc[ck.ACC_PHOTONS] / 1e14 < 1.0
+    assert_allclose(energy, acc[ck.ACC_PHOTONS], rtol=0.01, atol=0)
