@@ -12,9 +12,17 @@ original only. What "the return value" means (:func:`mutant_scale`):
 - a dict: its first float value or float array multiplied;
 - an object (dataclass or plain): a shallow copy with its first float / float-array attribute
   multiplied (``dataclasses.replace`` for dataclasses);
+- a Python function (a closure, a bound method, a partial): a function that returns its result
+  scaled by these rules;
+- an emission table (``transport.emission.tables``: q with the arrays its evaluation uses
+  derived from q at construction): rebuilt through its constructor with q multiplied;
 - in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
-  edges: names ending in _eV, _kpc, ...) come last, so "the main array" is the tabulated
-  quantity, not its grid; the search goes into nested containers (depth <= 3).
+  edges, angles: names ending in _eV, _kpc, ...) come last, so "the main array" is the
+  tabulated quantity, not its grid, and an object's configuration and metadata (attributes
+  ``config``, ``cfg``, ``attrs``, ``meta``) are passed over; the search goes into nested
+  containers (depth <= 3); a
+  tabulated logarithm (an attribute or key ``ln_<quantity>``, e.g. ``ln_rate``) gets
+  ln(factor) added, i.e. the quantity multiplied;
 
 A value of any other kind (None, bool, str, int, an object without float content) cannot be
 scaled: the wrapper then leaves it unchanged and records the fact in the file named by
@@ -25,8 +33,10 @@ structurally ("returns nothing").
 The map function -> tests comes from one coverage run of the test suite with per-test
 contexts (pytest-cov, ``--cov-context=test``): a mutant runs the tests that executed a line of
 its function's body. Compiled (``@njit``) functions are invisible to coverage; their tests are
-those of their Python callers (functions that name them, followed through other compiled
-functions). The map is cached in a JSON file keyed by the digest of all sources and tests.
+those whose own code names them (directly, or through the test file's helpers and fixtures, e.g.
+a test's own ``@njit`` driver; run first) and those of their Python callers (functions that
+name them, followed through other compiled functions). The map is cached in a JSON file keyed
+by the digest of the sources; test files changed since are re-run on their own and merged.
 """
 from __future__ import annotations
 
@@ -142,7 +152,9 @@ def _mutant_scale(value, factor, key):
     """Multiply the main numeric content of ``value`` by ``factor`` (see benchmarks/_mutate.py)."""
     import copy as _copy
     import dataclasses as _dc
+    import functools as _functools
     import os as _os
+    import types as _types
     import numpy as _np
 
     def floaty(v):
@@ -156,14 +168,24 @@ def _mutant_scale(value, factor, key):
         """True for a grid the quantity is tabulated on (energies, radii, redshifts): those
         come after the quantities, so "the main array" of an object is a quantity."""
         n = str(name)
-        return n in ("E", "z", "x", "r", "R") or n.startswith(("E_", "ln_E", "lnE", "r_", "R_",
-                                                               "z_", "edges", "mu")) \
-            or n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges"))
+        return n in ("E", "z", "x", "r", "R", "ln_r", "ln_x") \
+            or n.startswith(("E_", "ln_E", "lnE", "r_", "R_", "z_", "edges", "mu", "psi",
+                             "ln_rho", "ln_ds")) \
+            or (n.endswith(("_eV", "_kpc", "_nodes", "_grid", "edges")) and "_per_" not in n)
+
+    def shifted(name, v):
+        """A tabulated logarithm (ln_rate, ln_aniso, ...): ln(factor x quantity)."""
+        return str(name).startswith("ln_") and not abscissa(name) and floaty(v) \
+            and _np.ndim(v) > 0
 
     def scaled(value, depth):
         """(new value, True) with the first float content scaled, or (value, False)."""
         if floaty(value):
             return value * factor, True
+        if isinstance(value, (_types.FunctionType, _types.MethodType, _functools.partial)):
+            def called(*args, **kwargs):             # a returned function: scale its result
+                return scaled(value(*args, **kwargs), 0)[0]
+            return called, True
         if depth > 3 or value is None or isinstance(value, (str, bytes, int, _np.integer)):
             return value, False
         if isinstance(value, (tuple, list)):
@@ -178,16 +200,26 @@ def _mutant_scale(value, factor, key):
             return value, False
         if isinstance(value, dict):
             for k, v in sorted(value.items(), key=lambda kv: abscissa(kv[0])):
-                new, ok = scaled(v, depth + 1)
+                new, ok = (v + _np.log(factor), True) if shifted(k, v) else scaled(v, depth + 1)
                 if ok:
                     out = dict(value)
                     out[k] = new
                     return out, True
             return value, False
+        grids = getattr(value, "_grid_attrs", None)
+        if callable(grids) and floaty(getattr(value, "q", None)):
+            # an emission table: evaluation goes through arrays derived from q at
+            # construction, so it is rebuilt with q scaled (grids first, as its constructor)
+            axes = [v for k, v in grids().items() if k != "axes"]
+            return type(value)(*axes, value.E_eV, value.q * factor, attrs=value.attrs), True
         attrs = ([f.name for f in _dc.fields(value)] if _dc.is_dataclass(value)
                  else list(getattr(value, "__dict__", {})))
         for a in sorted(attrs, key=abscissa):
-            new, ok = scaled(getattr(value, a, None), depth + 1)
+            if a in ("config", "cfg", "attrs", "meta"):          # what it was made from
+                continue
+            old = getattr(value, a, None)
+            new, ok = ((old + _np.log(factor), True) if shifted(a, old)
+                       else scaled(old, depth + 1))
             if ok:
                 if _dc.is_dataclass(value):
                     try:
@@ -382,8 +414,62 @@ def nodeid_key(nodeid: str) -> str:
     return junit_key(".".join([mod] + parts[1:-1]), parts[-1])
 
 
-def tests_for(m: ScaleMutant, tmap: dict, by_name: dict) -> list:
-    """Test ids that execute ``m`` (directly, or through callers when it is compiled)."""
+def tests_naming(root: Path, tmap: dict) -> dict:
+    """{name: {test ids}}: the tests of the map whose code names ``name`` (a Name or an
+    attribute, through import aliases), directly or through the module-level helpers and
+    fixtures of their own file (followed to any depth). Compiled functions called only from
+    a test's own ``@njit`` helper, or from the test directly, are invisible to coverage: this
+    is how their tests are found."""
+    by_def = {}                                   # (file, test function) -> [node ids]
+    for key in tmap["durations"]:
+        nid = junit_to_nodeid(key)
+        f, rest = nid.split("::", 1)
+        by_def.setdefault((f, rest.split("::")[-1].split("[")[0]), []).append(nid)
+    out = {}
+    for t in sorted({f for f, _ in by_def}):
+        path = root / t
+        if not path.exists():
+            continue
+        tree = ast.parse(path.read_text())
+        alias = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom):
+                alias.update({a.asname: a.name for a in n.names if a.asname})
+        defs = {}                                 # module-level (and class-level) functions
+        for n in tree.body:
+            items = n.body if isinstance(n, ast.ClassDef) else [n]
+            for d in items:
+                if isinstance(d, ast.FunctionDef):
+                    names = {x.id for x in ast.walk(d) if isinstance(x, ast.Name)}
+                    names |= {x.attr for x in ast.walk(d) if isinstance(x, ast.Attribute)}
+                    names |= {a.arg for a in d.args.args}             # fixtures
+                    defs[d.name] = {alias.get(x, x) for x in names}
+        for name, direct in defs.items():
+            if not name.startswith("test") or (t, name) not in by_def:
+                continue
+            seen, todo = set(direct), [x for x in direct if x in defs and x != name]
+            while todo:
+                h = todo.pop()
+                new = defs[h] - seen
+                seen |= new
+                todo += [x for x in new if x in defs]
+            for x in seen:
+                out.setdefault(x, set()).update(by_def[(t, name)])
+    return out
+
+
+def junit_to_nodeid(key: str) -> str:
+    """The inverse of :func:`nodeid_key` for the flat tests/ folder:
+    "tests.test_x.TestC::name" -> "tests/test_x.py::TestC::name" """
+    cls, name = key.split("::", 1)
+    parts = cls.split(".")
+    return "::".join([f"{parts[0]}/{parts[1]}.py"] + parts[2:] + [name])
+
+
+def tests_for(m: ScaleMutant, tmap: dict, by_name: dict, named=None) -> list:
+    """Test ids that execute ``m``: directly (coverage); when it is compiled, those of its
+    Python callers (through other compiled functions) and the tests whose own code names it
+    (``named``, from :func:`tests_naming`), the latter first."""
     def direct(x):
         per = tmap["lines"].get(x.path, {})
         first = x.lines[0]
@@ -410,7 +496,8 @@ def tests_for(m: ScaleMutant, tmap: dict, by_name: dict) -> list:
                 break
             frontier = nxt
     # junit names test ids "tests.test_x.TestC::name"; coverage contexts "tests/test_x.py::..."
-    return sorted(found)
+    first = sorted((named or {}).get(m.qualname.split(".")[-1], ())) if m.compiled else []
+    return first + sorted(found - set(first))
 
 
 def callers_index(all_mutants_and_private: list) -> dict:
