@@ -18,8 +18,9 @@ original only. What "the return value" means (:func:`mutant_scale`):
   derived from q at construction): rebuilt through its constructor with q multiplied;
 - in dicts and objects, the abscissae (energies ``E_eV``, radii ``r_kpc``, redshifts, bin
   edges, angles: names ending in _eV, _kpc, ...) come last, so "the main array" is the
-  tabulated quantity, not its grid, and an object's configuration and metadata (attributes
-  ``config``, ``cfg``, ``attrs``, ``meta``) are passed over; the search goes into nested
+  tabulated quantity, not its grid, and an object's configuration, metadata and the problem
+  it was solved for (attributes ``config``, ``cfg``, ``attrs``, ``meta``, ``problem``) are
+  passed over; the search goes into nested
   containers (depth <= 3); a
   tabulated logarithm (an attribute or key ``ln_<quantity>``, e.g. ``ln_rate``) gets
   ln(factor) added, i.e. the quantity multiplied;
@@ -68,7 +69,7 @@ PACKAGES = {
 # test files that check no physics (command line, docs, packaging, MPI launch): not in the map
 NOT_PHYSICS = {"test_cli.py", "test_docs_links.py", "test_install_sequence.py", "test_layout.py",
                "test_mpi_paths.py", "test_parallel.py", "test_user_text.py",
-               "test_data_files.py", "test_gallery.py"}
+               "test_data_files.py", "test_gallery.py", "test_mutation_scaler.py"}
 KEEP_DECORATORS = {"njit", "jit", "property", "classmethod", "staticmethod", "cached_property"}
 
 
@@ -215,7 +216,7 @@ def _mutant_scale(value, factor, key):
         attrs = ([f.name for f in _dc.fields(value)] if _dc.is_dataclass(value)
                  else list(getattr(value, "__dict__", {})))
         for a in sorted(attrs, key=abscissa):
-            if a in ("config", "cfg", "attrs", "meta"):          # what it was made from
+            if a in ("config", "cfg", "attrs", "meta", "problem"):  # what it was made from
                 continue
             old = getattr(value, a, None)
             new, ok = ((old + _np.log(factor), True) if shifted(a, old)
