@@ -99,24 +99,24 @@ def run_one(binary: Path, tables: Path, scratch: Path, name, z, lo, hi, index, n
     return res
 
 
-def run_tau(binary: Path, tables: Path, scratch: Path) -> dict:
-    out = scratch / "tau.txt"
-    subprocess.run([str(binary)], input=namelist(tables_dir=str(tables), output=str(out), mode="tau",
+def _run_table(binary: Path, tables: Path, scratch: Path, mode: str) -> np.ndarray:
+    """Rows of the numeric table the driver writes in ``mode`` ("tau" or "rate")."""
+    out = scratch / f"{mode}.txt"
+    subprocess.run([str(binary)], input=namelist(tables_dir=str(tables), output=str(out), mode=mode,
                                                   egmax=COMMON["egmax"]),
                    text=True, check=True, cwd=scratch, stdout=subprocess.DEVNULL)
-    rows = np.array([[float(v) for v in line.split()] for line in out.read_text().splitlines()
+    return np.array([[float(v) for v in line.split()] for line in out.read_text().splitlines()
                      if line.strip() and not line.startswith("#")])
+
+
+def run_tau(binary: Path, tables: Path, scratch: Path) -> dict:
+    rows = _run_table(binary, tables, scratch, "tau")
     return dict(z_source=rows[:, 0].tolist(), E_obs_eV=rows[:, 1].tolist(),
                 tau_path_integral=rows[:, 2].tolist(), tau_elmag_stepping=rows[:, 3].tolist())
 
 
 def run_rate(binary: Path, tables: Path, scratch: Path) -> dict:
-    out = scratch / "rate.txt"
-    subprocess.run([str(binary)], input=namelist(tables_dir=str(tables), output=str(out), mode="rate",
-                                                  egmax=COMMON["egmax"]),
-                   text=True, check=True, cwd=scratch, stdout=subprocess.DEVNULL)
-    rows = np.array([[float(v) for v in line.split()] for line in out.read_text().splitlines()
-                     if line.strip() and not line.startswith("#")])
+    rows = _run_table(binary, tables, scratch, "rate")
     return dict(z=rows[:, 0].tolist(), E_local_eV=rows[:, 1].tolist(),
                 rate_bb_per_cm=rows[:, 2].tolist(), rate_EBL_tab_per_cm=rows[:, 3].tolist())
 
